@@ -1,0 +1,221 @@
+# Copyright 2026 The xaijax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""Building blocks that behave exactly like their torchvision counterparts.
+
+Every block here is a named `nn.Module` (even the parameter-free ones such as
+ReLU and pooling) because a module's name path is what makes its output
+addressable as a CAM layer (`features.29`, `features.norm5`, ...). Images are
+NHWC throughout; parameters are float32 and the compute dtype is a field.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+Dtype = Any
+
+# torchvision initialises convolutions with kaiming_normal_(mode="fan_out").
+conv_init = nn.initializers.variance_scaling(2.0, "fan_out", "normal")
+
+
+def check_images(x: jax.Array) -> None:
+  """Raises a clear error for inputs that are not (B, H, W, 3) images."""
+  if x.ndim != 4:
+    raise ValueError(
+      f"Expected images of shape (B, H, W, C), got shape {x.shape}."
+    )
+  if x.shape[-1] != 3 and x.shape[1] == 3:
+    raise ValueError(
+      f"Images of shape {x.shape} look channels-first (NCHW); xaijax models "
+      "take NHWC: transpose with x.transpose(0, 2, 3, 1)."
+    )
+  if x.shape[-1] != 3:
+    raise ValueError(
+      f"Expected 3 colour channels in the last axis, got shape {x.shape}; "
+      "grayscale images must be repeated to 3 channels by the data pipeline."
+    )
+
+
+def conv(
+  features: int,
+  kernel_size: int,
+  stride: int = 1,
+  padding: int = 0,
+  groups: int = 1,
+  use_bias: bool = False,
+  *,
+  dtype: Dtype = jnp.float32,
+  name: str,
+) -> nn.Conv:
+  """torch.nn.Conv2d: symmetric integer padding, optional groups and bias."""
+  return nn.Conv(
+    features,
+    (kernel_size, kernel_size),
+    strides=(stride, stride),
+    padding=((padding, padding), (padding, padding)),
+    feature_group_count=groups,
+    use_bias=use_bias,
+    kernel_init=conv_init,
+    dtype=dtype,
+    param_dtype=jnp.float32,
+    name=name,
+  )
+
+
+def batch_norm(
+  train: bool, *, epsilon: float = 1e-5, dtype: Dtype = jnp.float32, name: str
+) -> nn.BatchNorm:
+  """torch.nn.BatchNorm2d; running statistics whenever `train` is False."""
+  return nn.BatchNorm(
+    use_running_average=not train,
+    momentum=0.9,  # torch's momentum=0.1 is the weight of the new batch.
+    epsilon=epsilon,
+    dtype=dtype,
+    param_dtype=jnp.float32,
+    name=name,
+  )
+
+
+def _torch_linear_init(key, shape, dtype=jnp.float32):
+  bound = 1.0 / np.sqrt(shape[0])
+  return jax.random.uniform(key, shape, dtype, -bound, bound)
+
+
+def _torch_linear_bias_init(fan_in: int):
+  bound = 1.0 / np.sqrt(fan_in)
+  return lambda key, shape, dtype=jnp.float32: jax.random.uniform(
+    key, shape, dtype, -bound, bound
+  )
+
+
+def dense(
+  features: int, fan_in: int, *, dtype: Dtype = jnp.float32, name: str
+) -> nn.Dense:
+  """torch.nn.Linear with torch's default U(-1/sqrt(fan_in), ..) init."""
+  return nn.Dense(
+    features,
+    kernel_init=_torch_linear_init,
+    bias_init=_torch_linear_bias_init(fan_in),
+    dtype=dtype,
+    param_dtype=jnp.float32,
+    name=name,
+  )
+
+
+class ReLU(nn.Module):
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    return nn.relu(x)
+
+
+class SiLU(nn.Module):
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    return nn.silu(x)
+
+
+class MaxPool(nn.Module):
+  """torch.nn.MaxPool2d (padding counts as -inf, floor mode)."""
+
+  window: int
+  stride: int
+  padding: int = 0
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    p = self.padding
+    return nn.max_pool(
+      x,
+      (self.window, self.window),
+      strides=(self.stride, self.stride),
+      padding=((p, p), (p, p)),
+    )
+
+
+class AvgPool(nn.Module):
+  """torch.nn.AvgPool2d without padding."""
+
+  window: int
+  stride: int
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    return nn.avg_pool(
+      x, (self.window, self.window), strides=(self.stride, self.stride)
+    )
+
+
+def _adaptive_pool_matrix(size_in: int, size_out: int) -> np.ndarray:
+  """(size_out, size_in) averaging matrix with torch's adaptive bin edges."""
+  matrix = np.zeros((size_out, size_in), np.float32)
+  for i in range(size_out):
+    start = (i * size_in) // size_out
+    end = -((-(i + 1) * size_in) // size_out)  # ceil division
+    matrix[i, start:end] = 1.0 / (end - start)
+  return matrix
+
+
+class AdaptiveAvgPool(nn.Module):
+  """torch.nn.AdaptiveAvgPool2d for any input size, (B,H,W,C)->(B,h,w,C)."""
+
+  output_size: Sequence[int]
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    out_h, out_w = self.output_size
+    _, h, w, _ = x.shape
+    if (h, w) == (out_h, out_w):
+      return x
+    rows = jnp.asarray(_adaptive_pool_matrix(h, out_h), x.dtype)
+    cols = jnp.asarray(_adaptive_pool_matrix(w, out_w), x.dtype)
+    return jnp.einsum("oh,bhwc,pw->bopc", rows, x, cols)
+
+
+class GlobalAvgPool(nn.Module):
+  """AdaptiveAvgPool2d(1) followed by flatten: (B,H,W,C) -> (B,C)."""
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    return jnp.mean(x, axis=(1, 2))
+
+
+class ConvNormAct(nn.Module):
+  """torchvision's Conv2dNormActivation (or a conv+BN `downsample`).
+
+  Children are named "0" (conv), "1" (BatchNorm) and "2" (activation), as the
+  torch Sequential indexes them.
+  """
+
+  features: int
+  kernel_size: int
+  stride: int = 1
+  groups: int = 1
+  activation: type[nn.Module] | None = None
+  padding: int | None = None  # None: (kernel_size - 1) // 2 as torchvision.
+  bn_epsilon: float = 1e-5
+  dtype: Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
+    padding = (
+      (self.kernel_size - 1) // 2 if self.padding is None else self.padding
+    )
+    x = conv(
+      self.features,
+      self.kernel_size,
+      self.stride,
+      padding,
+      self.groups,
+      dtype=self.dtype,
+      name="0",
+    )(x)
+    x = batch_norm(train, epsilon=self.bn_epsilon, dtype=self.dtype, name="1")(
+      x
+    )
+    if self.activation is not None:
+      x = self.activation(name="2")(x)
+    return x
