@@ -91,7 +91,7 @@ def test_bfloat16_compute_keeps_float32_parameters_and_logits():
 
 def test_channels_first_input_is_rejected_with_the_fix():
   module = models.create("resnet50", 3, tiny=True)
-  with pytest.raises(ValueError, match="NCHW.*transpose"):
+  with pytest.raises(ValueError, match=r"NCHW.*transpose"):
     module.init(jax.random.key(0), jnp.zeros((1, 3, 32, 32)))
 
 

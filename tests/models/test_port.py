@@ -56,7 +56,7 @@ def test_pth_is_read_without_unpickling_code(tmp_path):
 
   path = tmp_path / "evil.pth"
   torch.save({"fc.weight": Payload()}, path)
-  with pytest.raises(Exception, match="(?i)weights_only|unsupported|global"):
+  with pytest.raises(Exception, match=r"(?i)weights_only|unsupported|global"):
     models.from_torchvision("resnet50", path)
 
 
