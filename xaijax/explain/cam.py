@@ -1,0 +1,273 @@
+# Copyright 2026 The xaijax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""`cams`: every requested CAM method from one capture, jit-compiled.
+
+The gradient methods share ONE forward pass and ONE backward pass from the
+target scores to the layer(s); the gradient-free methods reuse the same
+forward (ScoreCAM and AblationCAM then vmap over channel chunks; FullGrad
+needs its own backward to the input). Compiled once per (model, shapes,
+methods, options); images may be sharded over a mesh's batch axis, and nothing
+inside goes back to the host.
+"""
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from xaijax import models
+from xaijax.explain import (
+  ablationcam,
+  checks,
+  fullgrad,
+  postprocess,
+  projection,
+  registry,
+)
+from xaijax.explain import activations as capture_lib
+from xaijax.explain import targets as targets_lib
+from xaijax.explain.base import CamInputs
+
+Array = jax.Array
+
+# pytorch-grad-cam's aug_smooth: ttach's HorizontalFlip x Multiply(0.9,1,1.1).
+_AUG_FLIPS = (False, True)
+_AUG_FACTORS = (0.9, 1.0, 1.1)
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+  """Static options of one `cams` call (see `cams` for their meaning)."""
+
+  score: str = "logit"
+  aug_smooth: bool = False
+  eigen_smooth: bool = False
+  eigen_sign: str = "channel_sum"
+  chunk_size: int = 64
+  ablation_value: str = "upstream"
+
+
+def _layer_cams(
+  module: nn.Module,
+  variables: Mapping,
+  images: Array,
+  classes: Array | None,
+  key: Array | None,
+  methods: tuple[str, ...],
+  layers: tuple[str, ...],
+  options: Options,
+) -> dict[str, Array]:
+  """{method: (B, H, W)} for one batch, without augmentation."""
+  layer_methods = [m for m in methods if m in registry.METHODS]
+  size = images.shape[1:3]
+  out = {}
+  if layer_methods:
+    needs_grads = any(registry.METHODS[m].gradients for m in layer_methods)
+    cap = capture_lib.capture(
+      module,
+      variables,
+      images,
+      layers,
+      classes,
+      score=options.score,
+      gradients=needs_grads,
+    )
+
+    def score_images(x):
+      logits = module.apply(variables, x, train=False)
+      return targets_lib.scores(logits, cap.classes, options.score)
+
+    def score_layer(layer):
+      def score(acts):
+        logits, _ = models.forward(
+          module, variables, images, replace={layer: acts}
+        )
+        return targets_lib.scores(logits, cap.classes, options.score)
+
+      return score
+
+    per_layer: dict[str, list[Array]] = {m: [] for m in layer_methods}
+    for index, layer in enumerate(layers):
+      inputs = CamInputs(
+        acts=cap.acts[layer],
+        grads=None if cap.grads is None else cap.grads[layer],
+        images=images,
+        scores=cap.scores,
+        score_images=score_images,
+        score_layer=score_layer(layer),
+        key=None if key is None else jax.random.fold_in(key, index),
+        chunk_size=options.chunk_size,
+        ablation_value=options.ablation_value,
+      )
+      for name in layer_methods:
+        method = registry.METHODS[name]
+        contributions = method.weighting(inputs)
+        if method.projects or options.eigen_smooth:
+          raw = projection.project(contributions, options.eigen_sign)
+        else:
+          raw = jnp.sum(contributions, axis=-1)
+        per_layer[name].append(postprocess.layer_map(raw, size))
+    out = {m: postprocess.aggregate(jnp.stack(v)) for m, v in per_layer.items()}
+  if "fullgrad" in methods:
+    out["fullgrad"] = fullgrad.fullgrad(
+      module, variables, images, classes, options.score
+    )
+  return {m: out[m] for m in methods}
+
+
+def _augmented_cams(
+  module, variables, images, classes, key, methods, layers, options
+):
+  """pytorch-grad-cam's aug_smooth: the plain mean over 6 test-time variants.
+
+  All variants run as one batch of 6B images; each variant's map is un-flipped
+  (the brightness factor is image-only) and the mean is not re-normalised.
+  """
+  variants = [(f, s) for f in _AUG_FLIPS for s in _AUG_FACTORS]
+  batch = jnp.concatenate(
+    [(images[:, :, ::-1] if f else images) * s for f, s in variants]
+  )
+  tiled = None if classes is None else jnp.tile(classes, len(variants))
+  maps = _layer_cams(
+    module, variables, batch, tiled, key, methods, layers, options
+  )
+  out = {}
+  for name, stacked in maps.items():
+    stacked = stacked.reshape(len(variants), *images.shape[:3])
+    unflipped = [
+      m[:, :, ::-1] if f else m
+      for m, (f, _) in zip(stacked, variants, strict=True)
+    ]
+    out[name] = jnp.mean(jnp.stack(unflipped), axis=0)
+  return out
+
+
+def _impl(
+  module: nn.Module,
+  variables: Mapping,
+  images: Array,
+  classes: Array | None,
+  key: Array | None,
+  *,
+  methods: tuple[str, ...],
+  layers: tuple[str, ...],
+  options: Options,
+) -> tuple[dict[str, Array], Array]:
+  run = _augmented_cams if options.aug_smooth else _layer_cams
+  maps = run(module, variables, images, classes, key, methods, layers, options)
+  return maps, jnp.all(jnp.isfinite(images))
+
+
+def _jit(fn):
+  return jax.jit(
+    fn, static_argnums=(0,), static_argnames=("methods", "layers", "options")
+  )
+
+
+_compiled = _jit(_impl)
+
+
+def resolve_layers(
+  module: nn.Module, image_shape: Sequence[int], layer: str | Sequence | None
+) -> tuple[str, ...]:
+  """The layer argument as a tuple of checked names (None: the default)."""
+  if layer is None:
+    layers = (models.default_layer(checks.model_name(module)),)
+  elif isinstance(layer, str):
+    layers = (layer,)
+  else:
+    layers = tuple(layer)
+  if not layers:
+    raise ValueError("layer= is an empty list; give at least one layer name.")
+  models.taps.check_layers(module, image_shape, layers)
+  return layers
+
+
+def cams(
+  module: nn.Module,
+  variables: Mapping,
+  images: Array,
+  *,
+  methods: str | Sequence[str] = registry.PAPER,
+  layer: str | Sequence[str] | None = None,
+  targets: int | Sequence[int] | np.ndarray | Array | None = None,
+  key: Array | None = None,
+  score: str = "logit",
+  aug_smooth: bool = False,
+  eigen_smooth: bool = False,
+  eigen_sign: str = "channel_sum",
+  chunk_size: int = 64,
+  ablation_value: str = "upstream",
+  check_finite: bool = True,
+) -> dict[str, Array]:
+  """Class activation maps, pytorch-grad-cam-exact, from one capture.
+
+  Args:
+    module: a model from `xaijax.models.create`.
+    variables: its variables (eval mode: running BatchNorm statistics).
+    images: (B, H, W, 3) normalised images; may be sharded on the batch axis.
+    methods: names from `registry.ALL` (default: the paper's five).
+    layer: a layer name (torchvision module path) or a list of them; None is
+      the model's default layer. With several layers the maps are averaged.
+    targets: None (each image's predicted class), an int for all images, or
+      (B,) classes. For a single-logit head, class 1 is the positive class.
+    key: PRNG key, required by `randomcam`.
+    score: "logit" (default, as pytorch-grad-cam) or "softmax".
+    aug_smooth: average 6 flip/brightness variants (upstream's TTA).
+    eigen_smooth: project the weighted activations on their first principal
+      component instead of summing them over channels.
+    eigen_sign: sign rule of the projections ("channel_sum", "max_abs",
+      "upstream"); see `projection`.
+    chunk_size: channels per vmapped step of ScoreCAM / AblationCAM.
+    ablation_value: AblationCAM's replacement, "upstream" or "min".
+    check_finite: raise if the images contain NaN/inf (one host sync after
+      the computation).
+
+  Returns:
+    {method: (B, H, W) float32 map in [0, 1]}.
+
+  Raises:
+    ValueError: unknown method or layer, a target out of range, images that
+      are not (B, H, W, 3) (e.g. NCHW), non-finite images, bad options.
+  """
+  checks.check_images(images)
+  methods = checks.check_methods(methods, registry.ALL)
+  layers = resolve_layers(module, images.shape, layer)
+  classes = targets_lib.check_targets(
+    targets, images.shape[0], checks.num_logits(module, images.shape)
+  )
+  targets_lib.check_score(score)
+  if eigen_sign not in projection.SIGN_RULES:
+    raise ValueError(
+      f"Unknown eigen_sign '{eigen_sign}'; choose from {projection.SIGN_RULES}."
+    )
+  if ablation_value not in ablationcam.ABLATION_VALUES:
+    raise ValueError(
+      f"Unknown ablation_value '{ablation_value}'; choose from "
+      f"{ablationcam.ABLATION_VALUES}."
+    )
+  if chunk_size < 1:
+    raise ValueError(f"chunk_size must be positive, got {chunk_size}.")
+  if "randomcam" in methods and key is None:
+    raise ValueError("randomcam needs a PRNG key: pass key=jax.random.key(0).")
+  if eigen_smooth and "fullgrad" in methods:
+    raise ValueError("eigen_smooth is not supported for fullgrad.")
+  options = Options(
+    score, aug_smooth, eigen_smooth, eigen_sign, chunk_size, ablation_value
+  )
+  maps, finite = _compiled(
+    module,
+    variables,
+    images,
+    None if classes is None else jnp.asarray(classes),
+    key,
+    methods=methods,
+    layers=layers,
+    options=options,
+  )
+  if check_finite:
+    checks.raise_if_not_finite(finite)
+  return maps
