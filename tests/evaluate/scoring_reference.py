@@ -1,0 +1,34 @@
+# Copyright 2026 The xaijax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""A torchvision ResNet50 and its Flax port on the same random weights."""
+
+import numpy as np
+
+from xaijax import models
+from xaijax.testing import random_images, randomize_batch_norm
+
+SIZE = 32
+NUM_CLASSES = 10
+
+
+def make_pair(torchvision):
+  """(torch model, flax module, flax variables, images (B,H,W,3), maps)."""
+  import torch
+
+  torch.manual_seed(0)
+  net = torchvision.models.resnet50(num_classes=NUM_CLASSES)
+  net = randomize_batch_norm(net)
+  variables = models.from_torchvision("resnet50", net.state_dict())
+  module = models.create("resnet50", NUM_CLASSES)
+  images = random_images(3, SIZE, seed=1)
+  rng = np.random.default_rng(2)
+  # Maps with exact-zero regions, as CAMs after ReLU have (ROAD ties).
+  maps = np.maximum(rng.uniform(-0.5, 1, (3, SIZE, SIZE)), 0).astype(np.float32)
+  return net, module, variables, images, maps
+
+
+def to_torch(images):
+  """NHWC numpy -> NCHW torch tensor."""
+  import torch
+
+  return torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))

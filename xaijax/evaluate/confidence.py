@@ -1,0 +1,200 @@
+# Copyright 2026 The xaijax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""Confidence change of an image multiplied by its explanation map.
+
+pytorch-grad-cam's `CamMultImageConfidenceChange` with a
+`ClassifierOutputSoftmaxTarget(c)`: for a normalised image x (so 0 is the
+dataset-mean colour, not black) and a map M in [0, 1],
+
+  Δ = p_c(x ⊙ M) − p_c(x),  p = softmax(f(·)),
+
+with c the target class (default: the clean image's predicted class). The
+family computed from the same two forwards, per image:
+
+* `delta`: Δ (the paper's "confidence increase"; an absolute change);
+* `increase`: 1[Δ > 0] (strict), upstream's IncreaseInConfidence;
+* `drop`: max(0, −Δ), upstream's (absolute) DropInConfidence;
+* `avg_drop_pct`: 100 · max(0, p_c(x) − p_c(x ⊙ M)) / p_c(x), Chattopadhyay
+  et al.'s Average Drop (relative; its mean over images is the paper's %);
+* `increase_pct`: 100 · 1[p_c(x ⊙ M) > p_c(x)], Chattopadhyay's Increase in
+  Confidence (its mean over images is the % of images);
+* `logit_delta`: f_c(x ⊙ M) − f_c(x);
+* `target`, `p_clean`, `p_masked` for the record.
+
+All methods share ONE clean forward, then one forward of B masked images per
+method. `cams_and_confidence` also shares that clean forward with the CAM
+capture (one jit, merged by XLA), the floor of 1 + M forwards.
+"""
+
+import functools
+from collections.abc import Mapping, Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from xaijax.evaluate import _model
+
+Array = jax.Array
+
+
+def scores_from_logits(clean, masked, targets) -> dict[str, np.ndarray]:
+  """The confidence family from clean (B, K) and perturbed (..., B, K) logits.
+
+  Args:
+    clean: (B, K) logits of the clean images.
+    masked: (..., B, K) logits of the perturbed images.
+    targets: (B,) int target classes.
+
+  Returns:
+    {metric: (..., B) float32 numpy}, metrics as in the module docstring.
+  """
+  targets = jnp.asarray(targets)
+  p = _model.class_probability(clean, targets)
+  q = _model.class_probability(masked, targets)
+  delta = q - p
+  increase = (delta > 0).astype(jnp.float32)
+  z = jnp.take_along_axis(clean, targets[:, None], -1)[:, 0]
+  zq = jnp.take_along_axis(
+    masked, jnp.broadcast_to(targets[:, None], (*masked.shape[:-1], 1)), -1
+  )[..., 0]
+  out = {
+    "delta": delta,
+    "increase": increase,
+    "drop": jnp.maximum(0.0, -delta),
+    # p > 0 always for a finite softmax; the guard only avoids 0/0 on
+    # underflow to an exact 0.
+    "avg_drop_pct": 100 * jnp.maximum(0.0, -delta) / jnp.maximum(p, 1e-30),
+    "increase_pct": 100 * increase,
+    "logit_delta": zq - z,
+    "target": jnp.broadcast_to(targets, delta.shape).astype(jnp.float32),
+    "p_clean": jnp.broadcast_to(p, delta.shape),
+    "p_masked": q,
+  }
+  return {k: np.asarray(v, np.float32) for k, v in out.items()}
+
+
+def confidence_scores(
+  module: nn.Module,
+  variables: Mapping,
+  images,
+  maps: Mapping[str, Array],
+  targets=None,
+  *,
+  logits=None,
+  batch_size: int | None = None,
+) -> dict[str, dict[str, np.ndarray]]:
+  """The confidence-change family for several methods' maps at once.
+
+  Args:
+    module: a Flax classifier (`module.apply(variables, x, train=False)`).
+    variables: its variables.
+    images: (B, H, W, C) normalised images.
+    maps: {method: (B, H, W) map in [0, 1]}.
+    targets: (B,) classes, or None for each clean image's predicted class.
+    logits: (B, K) clean logits if already computed (e.g. by the CAM pass);
+      skips the clean forward.
+    batch_size: forward chunk size (default B: each method's masked batch
+      is one forward reusing the clean forward's compilation; on CPU one
+      batch of M·B images is slower per image).
+
+  Returns:
+    {method: {metric: (B,) float32}}; metrics as in the module docstring.
+  """
+  images = jnp.asarray(images)
+  _model.check_maps(images, maps)
+  batch_size = batch_size or images.shape[0]
+  clean = (
+    _model.logits(module, variables, images, batch_size=batch_size)
+    if logits is None
+    else jnp.asarray(logits, jnp.float32)
+  )
+  targets = _model.resolve_targets(clean, targets)
+  names = list(maps)
+  stacked = jnp.stack([jnp.asarray(maps[m], images.dtype) for m in names])
+  # Every method's masked images, forwarded in chunks of batch_size.
+  masked = (images[None] * stacked[..., None]).reshape(-1, *images.shape[1:])
+  z = _model.logits(module, variables, masked, batch_size=batch_size)
+  masked = z.reshape(*stacked.shape[:2], z.shape[-1])
+  scores = scores_from_logits(clean, masked, targets)
+  return {m: {k: v[i] for k, v in scores.items()} for i, m in enumerate(names)}
+
+
+def confidence_change(
+  module: nn.Module, variables: Mapping, images, maps, targets=None
+) -> np.ndarray:
+  """p_c(x ⊙ map) − p_c(x) per image, as CamMultImageConfidenceChange.
+
+  Args:
+    module, variables: the classifier.
+    images: (B, H, W, C) normalised images.
+    maps: (B, H, W) maps in [0, 1].
+    targets: (B,) classes, or None for each image's predicted class.
+
+  Returns:
+    (B,) float32 softmax-probability changes.
+  """
+  scores = confidence_scores(module, variables, images, {"map": maps}, targets)
+  return scores["map"]["delta"]
+
+
+@functools.partial(
+  jax.jit, static_argnums=(0,), static_argnames=("methods", "layer")
+)
+def _explain_and_score(module, variables, images, *, methods, layer):
+  from xaijax import explain  # explain sits upstream of evaluate
+
+  maps = explain.cams(
+    module, variables, images, methods=methods, layer=layer,
+    check_finite=False,
+  )  # fmt: skip
+  # The very capture `cams` runs, traced again: XLA's CSE merges the two, so
+  # the clean logits come from the CAM pass's forward at no extra cost.
+  layers = explain.cam.resolve_layers(module, images.shape, layer)
+  clean = explain.capture(module, variables, images, layers).logits
+  stacked = jnp.stack([maps[m] for m in methods]).astype(images.dtype)
+
+  def masked_forward(m):
+    return module.apply(variables, images * m[..., None], train=False)
+
+  # One batch of B per method: on CPU a batch of M·B is slower per image.
+  z = jax.lax.map(masked_forward, stacked).astype(jnp.float32)
+  return maps, clean.astype(jnp.float32), z
+
+
+def cams_and_confidence(
+  module: nn.Module,
+  variables: Mapping,
+  images,
+  *,
+  methods: Sequence[str],
+  layer: str | None = None,
+) -> tuple[dict[str, Array], dict[str, dict[str, np.ndarray]]]:
+  """CAMs and their confidence scores in one compiled program.
+
+  The CAM capture's forward pass and the clean forward of the scoring are
+  the same computation inside one jit, so the whole costs the CAM pass (one
+  forward, the head backward, the weightings) and one forward per method
+  (masked). Maps and targets use each image's predicted class.
+
+  Args:
+    module, variables: the classifier.
+    images: (B, H, W, C) normalised images.
+    methods: CAM method names (`xaijax.explain.cams`).
+    layer: the CAM layer; None for the model's default.
+
+  Returns:
+    ({method: (B, H, W) map}, {method: {metric: (B,)}}) as
+    `xaijax.explain.cams` and `confidence_scores`.
+  """
+  methods = tuple(methods)
+  images = jnp.asarray(images)
+  maps, clean, masked = _explain_and_score(
+    module, variables, images, methods=methods, layer=layer
+  )
+  targets = _model.resolve_targets(clean, None)
+  scores = scores_from_logits(clean, masked, targets)
+  return maps, {
+    m: {k: v[i] for k, v in scores.items()} for i, m in enumerate(methods)
+  }
