@@ -150,3 +150,9 @@ class TestTaps:
     fc = variables["params"]["fc"]
     expected = edited.mean(axis=(1, 2)) @ fc["kernel"] + fc["bias"]
     np.testing.assert_allclose(logits, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_too_small_input_is_a_clear_error():
+  module = models.create("vgg16", 3, tiny=True)
+  with pytest.raises(ValueError, match="too small"):
+    module.init(jax.random.key(0), random_images(1, 16))

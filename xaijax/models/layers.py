@@ -168,6 +168,11 @@ class AdaptiveAvgPool(nn.Module):
   def __call__(self, x: jax.Array) -> jax.Array:
     out_h, out_w = self.output_size
     _, h, w, _ = x.shape
+    if not (h and w):
+      raise ValueError(
+        "The input image is too small: the feature map is empty before "
+        "adaptive pooling (VGG needs at least 32 px)."
+      )
     if (h, w) == (out_h, out_w):
       return x
     rows = jnp.asarray(_adaptive_pool_matrix(h, out_h), x.dtype)

@@ -1,0 +1,16 @@
+# Copyright 2026 The xaijax Authors.
+# SPDX-License-Identifier: Apache-2.0
+r"""densenet121 on the Kaggle brain tumour MRI set (4 classes).
+
+  python launch.py --config configs/densenet121_brain.py \
+    --config.data.root=/path/to/Brain-Tumor-MRI/ --workdir runs/densenet121_brain
+
+Add `--config.init.torchvision=densenet121.pth` for ImageNet initialisation and
+`:tiny` after the file name for a smoke run. Keys: configs/base.py.
+"""
+
+from configs import base
+
+
+def get_config(arg=None):
+  return base.get_config(arg, model="densenet121", dataset="brain")

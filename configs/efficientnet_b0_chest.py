@@ -1,0 +1,16 @@
+# Copyright 2026 The xaijax Authors.
+# SPDX-License-Identifier: Apache-2.0
+r"""efficientnet_b0 on the Kermany pediatric chest X-ray set (normal/pneumonia).
+
+  python launch.py --config configs/efficientnet_b0_chest.py \
+    --config.data.root=/path/to/chest_xray/ --workdir runs/efficientnet_b0_chest
+
+Add `--config.init.torchvision=efficientnet_b0.pth` for ImageNet initialisation and
+`:tiny` after the file name for a smoke run. Keys: configs/base.py.
+"""
+
+from configs import base
+
+
+def get_config(arg=None):
+  return base.get_config(arg, model="efficientnet_b0", dataset="chest")

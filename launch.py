@@ -1,0 +1,104 @@
+# Copyright 2026 The xaijax Authors.
+# SPDX-License-Identifier: Apache-2.0
+r"""Train, evaluate, explain and report one config.
+
+  python launch.py --config configs/resnet50_chest.py \
+    --config.data.root=/data/chest_xray --workdir runs/resnet50_chest
+  python launch.py --config configs/demo.py --workdir runs/demo
+
+`--config FILE[:arg]` loads `get_config(arg)` from FILE; any key can be
+overridden with `--config.a.b=value`. Running again on the same workdir
+resumes; a finished run is not redone. See docs/training.md.
+"""
+
+import ast
+import importlib.util
+import logging as std_logging
+import sys
+
+from absl import app, flags, logging
+from ml_collections import config_flags
+
+_CONFIG = config_flags.DEFINE_config_file(
+  "config", None, "Config file, optionally FILE:arg.", lock_config=True
+)
+_WORKDIR = flags.DEFINE_string("workdir", None, "Output folder of the run.")
+flags.mark_flags_as_required(["config", "workdir"])
+
+
+def _config_keys(config, prefix="config") -> list[str]:
+  keys = []
+  for key, value in config.items():
+    if hasattr(value, "items"):
+      keys += _config_keys(value, f"{prefix}.{key}")
+    else:
+      keys.append(f"{prefix}.{key}")
+  return keys
+
+
+def _config_file(argv: list[str]) -> str | None:
+  """The value of --config in `argv` (either `--config X` or `--config=X`)."""
+  for i, arg in enumerate(argv):
+    if arg.startswith("--config="):
+      return arg.split("=", 1)[1]
+    if arg == "--config" and i + 1 < len(argv):
+      return argv[i + 1]
+  return None
+
+
+def _valid_keys(config_file: str) -> str:
+  """'Valid keys: ...' for the config in `config_file`, or '' if unreadable."""
+  path, _, arg = config_file.partition(":")
+  spec = importlib.util.spec_from_file_location("_config", path)
+  try:
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    config = module.get_config(arg or None)
+  except Exception:
+    return ""
+  return "\nValid keys:\n  " + "\n  ".join(_config_keys(config))
+
+
+def _parse_flags(argv: list[str]) -> list[str]:
+  """absl flag parsing that turns a bad override into a short, clear error."""
+  try:
+    return flags.FLAGS(argv)
+  except Exception as e:
+    text = str(e)
+    if text[:1] in "'\"":
+      # ml_collections raises AttributeError(repr(KeyError(...))): unquote.
+      text = ast.literal_eval(text)
+    if "Traceback (most recent call last)" in text:
+      # config_flags pastes the config file's traceback into its message;
+      # its first and last lines say what is wrong.
+      lines = text.strip().splitlines()
+      text = f"{lines[0]} {lines[-1]}"
+    message = f"Bad command line: {text}".replace("\n", " ")
+    config_file = _config_file(argv)
+    if config_file and any(a.startswith("--config.") for a in argv):
+      message += _valid_keys(config_file)
+    sys.exit(message)
+
+
+def main(argv: list[str]) -> None:
+  if len(argv) > 1:
+    raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+  # orbax logs every checkpoint step at INFO; keep its warnings only.
+  logging.get_absl_handler().addFilter(
+    lambda r: r.levelno >= std_logging.WARNING or "/orbax/" not in r.pathname
+  )
+  import time
+
+  from xaijax import data, train
+
+  start = time.perf_counter()
+  try:
+    train.run(_CONFIG.value, _WORKDIR.value)
+  except data.DataError as e:
+    sys.exit(f"Data error: {e}")
+  logging.info("Done in %.1f s.", time.perf_counter() - start)
+  print(f"Total time: {time.perf_counter() - start:.1f} s")
+
+
+if __name__ == "__main__":
+  app.run(main, flags_parser=_parse_flags)

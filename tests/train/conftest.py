@@ -1,0 +1,97 @@
+# Copyright 2026 The xaijax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""Shared fixtures of the trainer tests: subprocess runs of `worker.py`.
+
+Training runs in subprocesses where the device count or the process group
+must differ from the test process. They share a persistent compilation
+cache, so runs with the same programs (reference, killed, resumed) compile
+once.
+"""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+WORKER = pathlib.Path(__file__).with_name("worker.py")
+# The shared tiny run: VGG16 (with dropout), 8 steps of batch 8 over 48
+# images of 32 px. Plain SGD and no BatchNorm keep rounding-level differences
+# between device layouts at rounding level: Adam's m / sqrt(v) and the
+# batch statistics of 1x1 feature maps would amplify them into a different
+# trajectory and hide real mismatches. BatchNorm models are trained in the
+# in-process tests.
+RUN = {
+  "model.name": "vgg16",
+  "data.image_size": 32,
+  "total_steps": 8,
+  "checkpoint.every_steps": 2,
+  "eval_every_steps": 4,
+  "optimizer.name": "sgd",
+  "optimizer.learning_rate": 0.02,
+}
+
+
+@pytest.fixture(scope="session")
+def worker_env(tmp_path_factory):
+  """Environment for worker subprocesses: 1 CPU device, compile cache on."""
+  env = dict(os.environ)
+  env.update(
+    XLA_FLAGS="--xla_force_host_platform_device_count=1",
+    JAX_PLATFORMS="cpu",
+    JAX_COMPILATION_CACHE_DIR=str(tmp_path_factory.mktemp("jax_cache")),
+    JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
+    JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0",
+  )
+  return env
+
+
+def start_worker(workdir, overrides, env, process_id=0, devices=1):
+  """Starts `worker.py` on `workdir`; returns the Popen."""
+  env = {
+    **env,
+    "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}",
+  }
+  return subprocess.Popen(
+    [
+      sys.executable,
+      str(WORKER),
+      str(workdir),
+      json.dumps(overrides),
+      str(process_id),
+    ],
+    env=env,
+    stdout=subprocess.PIPE,
+    stderr=subprocess.STDOUT,
+    text=True,
+  )
+
+
+def finish(process, timeout=600) -> None:
+  """Waits for a worker and fails with its output if it failed."""
+  out, _ = process.communicate(timeout=timeout)
+  assert process.returncode == 0, out[-4000:]
+
+
+def train_losses(workdir) -> np.ndarray:
+  """(steps,) training losses in step order from metrics.jsonl."""
+  records = [
+    json.loads(line)
+    for line in (pathlib.Path(workdir) / "metrics.jsonl")
+    .read_text()
+    .splitlines()
+    if line
+  ]
+  losses = {r["step"]: r["loss"] for r in records if "loss" in r}
+  return np.asarray([losses[s] for s in sorted(losses)])
+
+
+@pytest.fixture(scope="session")
+def reference_run(tmp_path_factory, worker_env):
+  """The uninterrupted single-device run every other run is compared with."""
+  workdir = tmp_path_factory.mktemp("reference") / "run"
+  finish(start_worker(workdir, RUN, worker_env))
+  return workdir
