@@ -46,3 +46,17 @@ def test_save_grid_png(tmp_path):
     assert png.size == (300, 200)
   with pytest.raises(ValueError, match="maps\\['bad'\\]"):
     visualize.save_grid(path, images, {"bad": np.zeros((2, 4, 4))})
+
+
+def test_save_grid_adds_a_mask_column(tmp_path):
+  images = np.random.RandomState(2).rand(2, 8, 8, 3)
+  path = tmp_path / "grid.png"
+  visualize.save_grid(
+    path,
+    images,
+    {"gradcam": images[..., 1]},
+    masks=images[..., 0] > 0.5,
+    cell_inches=1.0,
+  )
+  with Image.open(path) as png:
+    assert png.size == (300, 200)  # image | mask | gradcam, two rows.

@@ -78,6 +78,7 @@ def save_grid(
   images: np.ndarray,
   maps: Mapping[str, np.ndarray],
   *,
+  masks: np.ndarray | None = None,
   row_titles: Sequence[str] | None = None,
   cmap: str = "jet",
   alpha: float = 0.5,
@@ -85,12 +86,13 @@ def save_grid(
   std: Sequence[float] | None = None,
   cell_inches: float = 2.0,
 ) -> None:
-  """Saves a PNG grid: one row per image, the image then one overlay per map.
+  """Saves a PNG grid: per image, the image, its mask, one overlay per map.
 
   Args:
     path: output .png path (parent folders are created).
     images: (B, H, W, 3) images.
     maps: {method: (B, H, W) maps in [0, 1]}, columns in this order.
+    masks: optional (B, H, W) ground-truth masks, drawn after the image.
     row_titles: one label per image (e.g. class names), optional.
     cmap, alpha, mean, std: as `overlay`.
     cell_inches: size of one cell.
@@ -102,21 +104,25 @@ def save_grid(
       raise ValueError(
         f"maps['{name}'] has shape {m.shape}; expected {images.shape[:3]}."
       )
-  rows, cols = len(images), 1 + len(maps)
+  titles = ["image", *(["mask"] if masks is not None else []), *maps]
+  rows, cols = len(images), len(titles)
   figure = Figure(figsize=(cell_inches * cols, cell_inches * rows))
   axes = figure.subplots(rows, cols, squeeze=False)
   for b in range(rows):
-    cells = [to_display(images[b], mean, std)] + [
+    cells = [to_display(images[b], mean, std)]
+    if masks is not None:
+      cells.append(np.asarray(masks[b], np.float32))
+    cells += [
       overlay(images[b], m[b], cmap=cmap, alpha=alpha, mean=mean, std=std)
       for m in maps.values()
     ]
     for c, cell in enumerate(cells):
       axis = axes[b, c]
-      axis.imshow(cell)
+      axis.imshow(cell, cmap="gray" if cell.ndim == 2 else None)
       axis.set_xticks([])
       axis.set_yticks([])
       if b == 0:
-        axis.set_title("image" if c == 0 else list(maps)[c - 1], fontsize=9)
+        axis.set_title(titles[c], fontsize=9)
     if row_titles is not None:
       axes[b, 0].set_ylabel(row_titles[b], fontsize=9)
   figure.tight_layout()

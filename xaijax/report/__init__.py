@@ -8,7 +8,6 @@ launcher calls after training. Layout in docs/evaluate.md.
 """
 
 from xaijax.report.build import cam_tables, model_tables, write_report
-from xaijax.report.figures import figure_grid, overlay
 from xaijax.report.tables import (
   Table,
   append_records,
@@ -23,9 +22,7 @@ __all__ = [
   "Table",
   "append_records",
   "cam_tables",
-  "figure_grid",
   "model_tables",
-  "overlay",
   "read_records",
   "to_csv",
   "to_latex",

@@ -27,7 +27,8 @@ import numpy as np
 
 from xaijax import evaluate, stats
 from xaijax.evaluate import _model
-from xaijax.report import build, figures, tables
+from xaijax.explain import visualize
+from xaijax.report import build, tables
 
 CONFIDENCE_COLUMNS = (
   "delta",
@@ -182,14 +183,14 @@ def run(
       for m in methods:
         shown_maps[m] += list(maps[m][:take])
   if shown["images"]:
-    figures.figure_grid(
+    visualize.save_grid(
       grid_path,
-      figures.display_image(
-        np.stack(shown["images"]), config.data.mean, config.data.std
-      ),
+      np.stack(shown["images"]),
       {m: np.stack(v) for m, v in shown_maps.items()},
       masks=np.stack(shown["masks"]) if shown["masks"] else None,
-      titles=shown["titles"],
+      row_titles=shown["titles"],
+      mean=config.data.mean,
+      std=config.data.std,
     )
   records = tables.read_records(csv_path) if os.path.exists(csv_path) else []
   summary = {
