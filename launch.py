@@ -14,6 +14,7 @@ resumes; a finished run is not redone. See docs/training.md.
 import ast
 import importlib.util
 import logging as std_logging
+import pathlib
 import sys
 
 from absl import app, flags, logging
@@ -97,6 +98,9 @@ def main(argv: list[str]) -> None:
   except data.DataError as e:
     sys.exit(f"Data error: {e}")
   logging.info("Done in %.1f s.", time.perf_counter() - start)
+  report = pathlib.Path(_WORKDIR.value) / "report" / "report.md"
+  if report.exists():
+    print(f"Report: {report}")
   print(f"Total time: {time.perf_counter() - start:.1f} s")
 
 

@@ -159,3 +159,13 @@ def test_table_formats_and_record_checks(tmp_path):
   ]
   with pytest.raises(ValueError, match="differ from"):
     report.append_records(path, [{"a": 1}])
+
+
+def test_report_links_the_reports_of_individual_runs(tmp_path):
+  run_report = tmp_path / "resnet50_seed_0" / "report" / "report.md"
+  run_report.parent.mkdir(parents=True)
+  run_report.write_text("# Report\n")
+  paths = report.write_report(str(tmp_path))
+  text = pathlib.Path(paths["report"]).read_text()
+  assert "(../resnet50_seed_0/report/report.md)" in text
+  assert "No results yet" not in text

@@ -66,6 +66,39 @@ def conv(
   )
 
 
+class DepthwiseConv(nn.Module):
+  """Depthwise torch.nn.Conv2d (groups == channels), no bias, as a sum of taps.
+
+  Written as k*k shifted, strided slices times per-channel weights rather than
+  a grouped convolution: XLA fuses the sum into one pass over the input, which
+  on CPU is 5-30x faster forward and 3-10x backward than its grouped
+  convolution (measured on EfficientNet-B0's shapes), with the same
+  parameter (`kernel`, (k, k, 1, C) as nn.Conv) and the same result.
+  """
+
+  kernel_size: int
+  stride: int = 1
+  padding: int = 0
+  dtype: Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    k, s, p = self.kernel_size, self.stride, self.padding
+    _, h, w, channels = x.shape
+    kernel = self.param("kernel", conv_init, (k, k, 1, channels), jnp.float32)
+    kernel = kernel.astype(self.dtype)
+    x = jnp.pad(x.astype(self.dtype), ((0, 0), (p, p), (p, p), (0, 0)))
+    out_h, out_w = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+    out = 0
+    for i in range(k):
+      for j in range(k):
+        tap = x[
+          :, i : i + s * (out_h - 1) + 1 : s, j : j + s * (out_w - 1) + 1 : s
+        ]
+        out = out + tap * kernel[i, j, 0]
+    return out
+
+
 def batch_norm(
   train: bool, *, epsilon: float = 1e-5, dtype: Dtype = jnp.float32, name: str
 ) -> nn.BatchNorm:
@@ -209,15 +242,20 @@ class ConvNormAct(nn.Module):
     padding = (
       (self.kernel_size - 1) // 2 if self.padding is None else self.padding
     )
-    x = conv(
-      self.features,
-      self.kernel_size,
-      self.stride,
-      padding,
-      self.groups,
-      dtype=self.dtype,
-      name="0",
-    )(x)
+    if self.groups > 1 and self.groups == self.features == x.shape[-1]:
+      x = DepthwiseConv(
+        self.kernel_size, self.stride, padding, self.dtype, name="0"
+      )(x)
+    else:
+      x = conv(
+        self.features,
+        self.kernel_size,
+        self.stride,
+        padding,
+        self.groups,
+        dtype=self.dtype,
+        name="0",
+      )(x)
     x = batch_norm(train, epsilon=self.bn_epsilon, dtype=self.dtype, name="1")(
       x
     )

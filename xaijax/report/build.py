@@ -281,10 +281,20 @@ def write_report(workdir: str) -> dict[str, str]:
     if os.path.isdir(figures_dir)
     else []
   )
+  # Runs of a repeat (one folder each) keep their own reports: link them.
+  run_reports = sorted(
+    os.path.join(entry, REPORT_DIR, "report.md")
+    for entry in os.listdir(workdir)
+    if os.path.isfile(os.path.join(workdir, entry, REPORT_DIR, "report.md"))
+  )
   parts = ["# Report", ""]
-  if not tables:
+  if not (tables or run_reports):
     parts.append("No results yet (no runs.csv or xai/per_image.csv).\n")
   parts += [to_markdown(t) for t in tables.values()]
+  if run_reports:
+    parts.append("**Reports of the individual runs** (explanations, scores):\n")
+    parts += [f"* [{path}](../{path})" for path in run_reports]
+    parts.append("")
   for f in figures:
     rel = os.path.join("..", FIGURES_DIR, f)
     parts.append(f"![{f}]({rel})\n")
