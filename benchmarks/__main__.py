@@ -18,11 +18,11 @@ import argparse
 import json
 import os
 import pathlib
-import platform
 import subprocess
 import sys
 import time
-from importlib import metadata
+
+from benchmarks import timing
 
 HERE = pathlib.Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -147,17 +147,6 @@ SUMMARIES = {
 }
 
 
-def _versions() -> dict:
-  names = ("jax", "jaxlib", "flax", "torch", "torchvision", "grad-cam")
-  versions = {"python": platform.python_version()}
-  for name in names:
-    try:
-      versions[name] = metadata.version(name)
-    except metadata.PackageNotFoundError:
-      versions[name] = None
-  return versions
-
-
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--gpu", action="store_true", help="GPU sizes")
@@ -195,12 +184,7 @@ def main() -> None:
     if i == 0:
       print("  ".join("-" * w for w in widths))
   summary = {
-    "machine": {
-      "platform": platform.platform(),
-      "processor": platform.processor(),
-      "cpu_count": os.cpu_count(),
-    },
-    "versions": _versions(),
+    "machine": timing.machine(),
     "preset": preset,
     "arguments": {n: PRESETS[preset][n] for n in names},
     "wall_s": wall,

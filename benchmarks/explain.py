@@ -22,15 +22,16 @@ benchmarks/results/explain.json.
 import argparse
 import json
 import pathlib
-import platform
-import statistics
-import time
+import sys
 
 import jax
 import numpy as np
 
 from xaijax import explain, models
 from xaijax.models.torch_interop import import_torchvision
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from benchmarks import timing
 
 tv = import_torchvision()
 import pytorch_grad_cam as pgc  # noqa: E402
@@ -48,25 +49,6 @@ PAPER = {
 }
 SLOW = {"scorecam": pgc.ScoreCAM, "ablationcam": pgc.AblationCAM}
 RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "explain.json"
-
-
-def timed(fn, repeats: int) -> list[float]:
-  fn()  # warm-up: compilation, caches
-  times = []
-  for _ in range(repeats):
-    start = time.perf_counter()
-    fn()
-    times.append(time.perf_counter() - start)
-  return times
-
-
-def summary(times: list[float]) -> dict:
-  return {
-    "median_s": statistics.median(times),
-    "min_s": min(times),
-    "max_s": max(times),
-    "runs": len(times),
-  }
 
 
 def upstream_runner(model, classes, layer, tensor, methods, batch_size=None):
@@ -102,19 +84,14 @@ def main():
   module = models.create("resnet50", 1000)
   rng = np.random.default_rng(0)
   results = {
-    "machine": {
-      "platform": platform.platform(),
-      "processor": platform.processor(),
-      "jax_device": str(jax.devices()[0]),
-      "torch_threads": torch.get_num_threads(),
-    },
+    "machine": {**timing.machine(), "torch_threads": torch.get_num_threads()},
     "setting": vars(args),
     "timings": {},
   }
   rows = []
 
   def measure(label, fn, repeats):
-    stats = summary(timed(fn, repeats))
+    stats = timing.time_calls(fn, repeats)
     results["timings"][label] = stats
     rows.append((label, stats))
     print(f"  {label}: {stats['median_s'] * 1e3:.0f} ms", flush=True)

@@ -16,8 +16,7 @@ JSON (machine, versions, settings, median and spread) to --out.
 import json
 import os
 import pathlib
-import platform
-import statistics
+import sys
 import time
 
 import jax
@@ -27,6 +26,9 @@ import optax
 from absl import app, flags
 
 from xaijax import models
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from benchmarks import timing
 from xaijax.models.torch_interop import import_torchvision
 
 _MODELS = flags.DEFINE_list("models", list(models.MODELS), "Models to time.")
@@ -41,21 +43,6 @@ _OUT = flags.DEFINE_string(
   str(pathlib.Path(__file__).with_name("results") / "models.json"),
   "JSON output path.",
 )
-
-
-def _time(fn, repeats: int) -> dict:
-  """Runs `fn` once to warm up, then `repeats` times; seconds per call."""
-  fn()
-  times = []
-  for _ in range(repeats):
-    start = time.perf_counter()
-    fn()
-    times.append(time.perf_counter() - start)
-  return {
-    "median_s": statistics.median(times),
-    "min_s": min(times),
-    "max_s": max(times),
-  }
 
 
 def _jax_fns(name, state_dict, images, labels, dtype):
@@ -150,8 +137,8 @@ def main(argv):
       ("forward", jax_forward, torch_forward),
       ("train_step", jax_train, torch_train),
     ):
-      row[f"jax_{kind}"] = _time(jax_fn, _REPEATS.value)
-      row[f"torch_{kind}"] = _time(torch_fn, _REPEATS.value)
+      row[f"jax_{kind}"] = timing.time_calls(jax_fn, _REPEATS.value)
+      row[f"torch_{kind}"] = timing.time_calls(torch_fn, _REPEATS.value)
     rows.append(row)
     print(f"{name}: done", flush=True)
 
@@ -179,19 +166,7 @@ def main(argv):
   out.write_text(
     json.dumps(
       {
-        "machine": {
-          "platform": platform.platform(),
-          "processor": platform.processor(),
-          "cpu_count": os.cpu_count(),
-          "jax_backend": jax.default_backend(),
-          "jax_devices": [str(d) for d in jax.devices()],
-        },
-        "versions": {
-          "python": platform.python_version(),
-          "jax": jax.__version__,
-          "torch": torch.__version__,
-          "torchvision": tv.__version__,
-        },
+        "machine": timing.machine(),
         "settings": {
           "batch": batch,
           "size": size,

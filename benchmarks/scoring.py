@@ -17,9 +17,8 @@ Prints a table and writes benchmarks/results/scoring.json.
 import argparse
 import json
 import os
-import platform
-import statistics
-import time
+import pathlib
+import sys
 
 import jax
 import numpy as np
@@ -29,28 +28,10 @@ from xaijax.evaluate import _model
 from xaijax.models.torch_interop import import_torchvision
 from xaijax.testing import random_images, randomize_batch_norm
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from benchmarks import timing
+
 METHODS = ("gradcam", "gradcampp", "xgradcam", "eigengradcam", "layercam")
-
-
-def _timed(fn, repeats: int) -> dict[str, float]:
-  """First call (with compilation), median and min of warm calls, in s.
-
-  The min is the figure compared: on a shared machine other processes only
-  ever add time.
-  """
-  start = time.perf_counter()
-  fn()
-  first = time.perf_counter() - start
-  times = []
-  for _ in range(repeats):
-    start = time.perf_counter()
-    fn()
-    times.append(time.perf_counter() - start)
-  return {
-    "first_s": first,
-    "median_s": statistics.median(times),
-    "min_s": min(times),
-  }
 
 
 def _torch_pipeline(net, x):
@@ -127,7 +108,7 @@ def main():
     ("torch forward", torch_forward),
     ("pytorch-grad-cam 5 CAMs + CamMult", _torch_pipeline(net, x)),
   ):
-    rows[name] = row = _timed(fn, args.repeats)
+    rows[name] = row = timing.time_calls(fn, args.repeats)
     print(
       f"{name:36s} first {row['first_s']:8.3f} s   median "
       f"{row['median_s']:8.3f} s   min {row['min_s']:8.3f} s",
@@ -155,16 +136,7 @@ def main():
     "repeats": args.repeats,
     "methods": METHODS,
     "rows": rows,
-    "machine": {
-      "platform": platform.platform(),
-      "processor": platform.processor(),
-      "cpu_count": os.cpu_count(),
-      "load_average": os.getloadavg(),
-      "jax_devices": [str(d) for d in jax.devices()],
-      "jax": jax.__version__,
-      "torch": torch.__version__,
-      "torch_threads": torch.get_num_threads(),
-    },
+    "machine": {**timing.machine(), "torch_threads": torch.get_num_threads()},
   }
   os.makedirs(os.path.dirname(args.out), exist_ok=True)
   with open(args.out, "w") as f:
