@@ -36,6 +36,7 @@ def main() -> None:
   parser.add_argument("--seed", type=int, default=0)
   parser.add_argument("--images", type=int, default=128, help="explained")
   parser.add_argument("--methods", nargs="+", default=list(explain.CAM_METHODS))
+  parser.add_argument("--layer", default="", help="'' = the default layer")
   args = parser.parse_args()
 
   config = base.get_config(
@@ -60,6 +61,7 @@ def main() -> None:
   config.schedule.warmup_steps = 10
   config.xai.methods = tuple(args.methods)
   config.xai.max_images = args.images
+  config.xai.layer = args.layer
   results = train.run(config, args.workdir)
   print(f"test accuracy {results['test']['accuracy']:.3f}; report in "
         f"{args.workdir}/report/report.md")  # fmt: skip
