@@ -169,3 +169,12 @@ def test_report_links_the_reports_of_individual_runs(tmp_path):
   text = pathlib.Path(paths["report"]).read_text()
   assert "(../resnet50_seed_0/report/report.md)" in text
   assert "No results yet" not in text
+
+
+def test_explained_images_are_a_class_balanced_seeded_sample():
+  labels = np.repeat([0, 1, 2], [50, 30, 2])  # stored class by class
+  chosen = pipeline.select_images(labels, 12, seed=0)
+  assert len(set(chosen.tolist())) == 12
+  np.testing.assert_array_equal(np.bincount(labels[chosen]), [5, 5, 2])
+  np.testing.assert_array_equal(chosen, pipeline.select_images(labels, 12, 0))
+  assert not np.array_equal(chosen, pipeline.select_images(labels, 12, 1))

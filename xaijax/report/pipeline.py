@@ -47,6 +47,26 @@ def _mask(example: Mapping):
   return example.get("mask", example.get("lesion_mask"))
 
 
+def select_images(labels: np.ndarray, n: int, seed: int) -> np.ndarray:
+  """(n,) indices of a class-balanced, seeded sample of a split.
+
+  Test splits are usually stored class by class, so their first n images
+  would all be of one class; this takes the classes in turn (each one's
+  images in a seeded random order) until n are chosen or a class runs out.
+  """
+  rng = np.random.default_rng(seed)
+  queues = [
+    list(rng.permutation(np.flatnonzero(labels == c)))
+    for c in np.unique(labels)
+  ]
+  chosen = []
+  while len(chosen) < n:
+    for queue in queues:
+      if queue and len(chosen) < n:
+        chosen.append(queue.pop(0))
+  return np.asarray(chosen, np.int64)
+
+
 def _batch(split, indices, size: int):
   """Images (size, H, W, 3), labels, masks or None; padded by repetition so
   every batch has one shape (one compilation)."""
@@ -141,6 +161,7 @@ def run(
   done_path = os.path.join(out_dir, "done.json")
   os.makedirs(os.path.join(workdir, build.FIGURES_DIR), exist_ok=True)
   seed = xai.get("seed", config.get("seed", 0))
+  order = select_images(np.asarray(split.labels), n, seed)
   key = jax.random.key(seed)
   n_figure = min(int(xai.get("figure_images", 8)), n)
   grid_path = os.path.join(workdir, build.FIGURES_DIR, "grid.png")
@@ -154,7 +175,7 @@ def run(
   ids = [str(i) for i in split.ids]
   class_names = tuple(dataset.class_names)
   for lo in range(start, n, size):
-    indices = np.arange(lo, min(lo + size, n))
+    indices = order[lo : min(lo + size, n)]
     images, labels, masks = _batch(split, indices, size)
     explain_key, score_key = jax.random.split(jax.random.fold_in(key, lo))
     maps = explain_fn(
