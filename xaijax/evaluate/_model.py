@@ -66,6 +66,32 @@ def resolve_targets(clean_logits, targets) -> np.ndarray:
   return targets
 
 
+def clean_forward(
+  module: nn.Module,
+  variables: Mapping,
+  images: Array,
+  logits_,
+  targets,
+  batch_size: int,
+) -> tuple[Array, np.ndarray]:
+  """Clean logits (B, K) (computed unless given) and (B,) target classes."""
+  clean = (
+    logits(module, variables, images, batch_size=batch_size)
+    if logits_ is None
+    else jnp.asarray(logits_, jnp.float32)
+  )
+  return clean, resolve_targets(clean, targets)
+
+
+def stacked_logits(
+  module: nn.Module, variables: Mapping, stacked: Array, batch_size: int
+) -> Array:
+  """Logits (N, B, K) of N perturbed copies (N, B, H, W, C) of a batch."""
+  flat = stacked.reshape((-1, *stacked.shape[2:]))
+  z = logits(module, variables, flat, batch_size=batch_size)
+  return z.reshape(*stacked.shape[:2], z.shape[-1])
+
+
 def class_probability(logits_, targets) -> Array:
   """softmax(logits (..., B, K))[..., b, targets[b]] -> (..., B)."""
   probs = jax.nn.softmax(jnp.asarray(logits_, jnp.float32), axis=-1)

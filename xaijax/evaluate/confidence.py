@@ -105,18 +105,15 @@ def confidence_scores(
   images = jnp.asarray(images)
   _model.check_maps(images, maps)
   batch_size = batch_size or images.shape[0]
-  clean = (
-    _model.logits(module, variables, images, batch_size=batch_size)
-    if logits is None
-    else jnp.asarray(logits, jnp.float32)
+  clean, targets = _model.clean_forward(
+    module, variables, images, logits, targets, batch_size
   )
-  targets = _model.resolve_targets(clean, targets)
   names = list(maps)
   stacked = jnp.stack([jnp.asarray(maps[m], images.dtype) for m in names])
   # Every method's masked images, forwarded in chunks of batch_size.
-  masked = (images[None] * stacked[..., None]).reshape(-1, *images.shape[1:])
-  z = _model.logits(module, variables, masked, batch_size=batch_size)
-  masked = z.reshape(*stacked.shape[:2], z.shape[-1])
+  masked = _model.stacked_logits(
+    module, variables, images[None] * stacked[..., None], batch_size
+  )
   scores = scores_from_logits(clean, masked, targets)
   return {m: {k: v[i] for k, v in scores.items()} for i, m in enumerate(names)}
 

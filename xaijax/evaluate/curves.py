@@ -77,20 +77,16 @@ def deletion_insertion(
   _model.check_maps(images, maps)
   batch_size = batch_size or images.shape[0]
   baseline = jnp.zeros_like(images) if baseline is None else baseline
-  clean = (
-    _model.logits(module, variables, images)
-    if logits is None
-    else jnp.asarray(logits, jnp.float32)
+  _, targets = _model.clean_forward(
+    module, variables, images, logits, targets, batch_size
   )
-  targets = jnp.asarray(_model.resolve_targets(clean, targets))
+  targets = jnp.asarray(targets)
   out = {}
   for name, m in maps.items():
     result = {}
     curves = _perturbations(steps)(images, jnp.asarray(m), baseline)
     for kind, perturbed in zip(("deletion", "insertion"), curves, strict=True):
-      flat = perturbed.reshape((-1, *images.shape[1:]))
-      z = _model.logits(module, variables, flat, batch_size=batch_size)
-      z = z.reshape(perturbed.shape[:2] + z.shape[-1:])
+      z = _model.stacked_logits(module, variables, perturbed, batch_size)
       curve = np.asarray(_model.class_probability(z, targets).T, np.float32)
       result[kind] = curve
       result[f"{kind}_auc"] = np.trapezoid(curve, dx=1 / steps, axis=-1)

@@ -201,12 +201,9 @@ def road_scores(
   images = jnp.asarray(images)
   _model.check_maps(images, maps)
   batch_size = batch_size or images.shape[0]
-  clean = (
-    _model.logits(module, variables, images)
-    if logits is None
-    else jnp.asarray(logits, jnp.float32)
+  clean, targets = _model.clean_forward(
+    module, variables, images, logits, targets, batch_size
   )
-  targets = _model.resolve_targets(clean, targets)
   p_clean = _model.class_probability(clean, jnp.asarray(targets))
   out = {}
   for i, (name, m) in enumerate(maps.items()):
@@ -216,9 +213,7 @@ def road_scores(
       perturbed, _ = perturb(
         images, m, percentiles, order, noise=noise, key=sub
       )
-      flat = perturbed.reshape((-1, *images.shape[1:]))
-      z = _model.logits(module, variables, flat, batch_size=batch_size)
-      z = z.reshape(perturbed.shape[:2] + z.shape[-1:])
+      z = _model.stacked_logits(module, variables, perturbed, batch_size)
       q = _model.class_probability(z, jnp.asarray(targets))
       result[order] = np.asarray((q - p_clean).T, np.float32)
     result["combined"] = (
