@@ -43,7 +43,7 @@ class FakeSplit:
     return {
       "image": self._images[i],
       "label": int(self._labels[i]),
-      "mask": self._masks[i],
+      "lesion_mask": self._masks[i],
     }
 
 

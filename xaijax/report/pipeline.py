@@ -43,8 +43,7 @@ CONFIDENCE_COLUMNS = (
 
 
 def _mask(example: Mapping):
-  # The data contract names it 'mask'; xaijax.data writes 'lesion_mask'.
-  return example.get("mask", example.get("lesion_mask"))
+  return example.get("lesion_mask")  # Only datasets with masks have one.
 
 
 def select_images(labels: np.ndarray, n: int, seed: int) -> np.ndarray:
