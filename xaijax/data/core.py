@@ -391,6 +391,22 @@ def _union_groups(ids: Sequence, group_keys: Sequence, hashes: Sequence):
   ].astype(np.int64)
 
 
+def _hold_out(
+  pool: np.ndarray,
+  labels: np.ndarray,
+  groups: np.ndarray,
+  fraction: float,
+  seed: int,
+  salt: int,
+) -> np.ndarray:
+  """Indices of a stratified, grouped, seeded `fraction` of the pool (N,)."""
+  idx = np.flatnonzero(pool)
+  parts = splits_lib.assign(
+    labels[idx], _dense(groups[idx]), [1 - fraction, fraction], seed, salt=salt
+  )
+  return idx[parts == 1]
+
+
 def _dense(g: np.ndarray) -> np.ndarray:
   return np.unique(g, return_inverse=True)[1].astype(np.int64)
 
@@ -440,7 +456,6 @@ def build(
     source.ids, source.groups, hashes if len(hashes) else [None] * n
   )
   seed = int(cfg.seed)
-  all_idx = np.arange(n)
 
   notes = info.setdefault("notes", [])
   if len(official) and not (official == "train").any() and official.any():
@@ -459,16 +474,9 @@ def build(
     val_mask = official == "val"
   pool = ~test_mask & ~val_mask
   if not has_test:
-    parts = splits_lib.assign(
-      labels[pool],
-      _dense(groups[pool]),
-      [1 - cfg.test_fraction, cfg.test_fraction],
-      seed,
-      salt=0x7E57,
-    )
-    idx = all_idx[pool]
-    test_mask[idx[parts == 1]] = True
-    pool[idx[parts == 1]] = False
+    held = _hold_out(pool, labels, groups, cfg.test_fraction, seed, 0x7E57)
+    test_mask[held] = True
+    pool[held] = False
     notes.append(
       f"no official test split: a seeded (seed={seed}), stratified, grouped "
       f"{cfg.test_fraction:.0%} of the images is the test split"
@@ -478,7 +486,7 @@ def build(
       raise DataError(
         f"data.fold must be in 0..{cfg.num_folds - 1}, got {cfg.fold}."
       )
-    idx = all_idx[pool]
+    idx = np.flatnonzero(pool)
     folds = splits_lib.kfold(
       labels[idx], _dense(groups[idx]), cfg.num_folds, seed
     )
@@ -489,16 +497,9 @@ def build(
       f"grouped, seed={seed}) of the training pool"
     )
   elif not val_mask.any() and cfg.val_fraction > 0:
-    idx = all_idx[pool]
-    parts = splits_lib.assign(
-      labels[idx],
-      _dense(groups[idx]),
-      [1 - cfg.val_fraction, cfg.val_fraction],
-      seed,
-      salt=0x7A1,
-    )
-    val_mask[idx[parts == 1]] = True
-    pool[idx[parts == 1]] = False
+    held = _hold_out(pool, labels, groups, cfg.val_fraction, seed, 0x7A1)
+    val_mask[held] = True
+    pool[held] = False
 
   # Each split in the order of its example ids: membership, order and the
   # recorded hash do not depend on how the source listed its examples.
