@@ -10,8 +10,9 @@ Measures, on one machine, medians over `--repeats` timed runs after a warm-up
   layercam) at `layer4.2`: pytorch-grad-cam = 5 per-method calls; xaijax =
   ONE `cams` call (one forward + one backward through the head);
 * ScoreCAM and AblationCAM at a reduced setting (`--slow_batch` images of
-  `--slow_size` px, all 2048 channels of layer4.2), since upstream needs one
-  forward pass per channel.
+  `--slow_size` px, all 2048 channels of layer4.2, `--chunk_size` channels
+  per batch in both libraries), since upstream needs one forward pass per
+  channel for both.
 
 Prints a table (median, min-max spread, ratios) and writes JSON to
 benchmarks/results/explain.json.
@@ -72,7 +73,12 @@ def main():
   parser.add_argument("--slow_batch", type=int, default=1)
   parser.add_argument("--slow_size", type=int, default=64)
   parser.add_argument("--slow_repeats", type=int, default=2)
-  parser.add_argument("--chunk_size", type=int, default=128)
+  parser.add_argument(
+    "--chunk_size",
+    type=int,
+    default=16,
+    help="Channels per batch, both libraries (16: upstream ScoreCAM's).",
+  )
   parser.add_argument("--skip_slow", action="store_true")
   parser.add_argument("--skip_paper", action="store_true")
   parser.add_argument("--out", default=str(RESULTS))

@@ -1,0 +1,85 @@
+# Copyright 2026 The xaijax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""ScoreCAM scores each distinct mask once; the result is the per-channel one."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from xaijax.explain import postprocess, scorecam
+from xaijax.explain.base import CamInputs
+
+BATCH, SIZE, SMALL = 3, 12, 3
+
+
+def _acts(rng):
+  """(B, 3, 3, 10) maps with repeats: zero and constant channels, copies,
+  one-hot ReLU maps of different heights and distinct random ones."""
+  acts = rng.uniform(0.1, 2.0, (BATCH, SMALL, SMALL, 10)).astype(np.float32)
+  acts[..., 1] = 0.0
+  acts[..., 4] = 0.7
+  acts[..., 5] = acts[..., 0]
+  acts[..., 6:9] = 0.0
+  acts[:, 1, 2, 6] = 3.0
+  acts[:, 1, 2, 7] = 5.0
+  acts[0, 0, 0, 8] = 1.5
+  acts[1:, ..., 8] = acts[1:, ..., 2]
+  return acts
+
+
+def _inputs(chunk_size, seed=0, calls=None):
+  rng = np.random.default_rng(seed)
+  images = jnp.asarray(rng.standard_normal((BATCH, SIZE, SIZE, 3)), jnp.float32)
+  weights = jnp.asarray(rng.standard_normal((BATCH, SIZE, SIZE, 3)))
+
+  def score_images(x):  # (B, H, W, 3) -> (B,), nonlinear, per image
+    if calls is not None:
+      jax.debug.callback(lambda x: calls.append(x.shape), x)
+    linear = jnp.sum(x * weights, axis=(1, 2, 3))
+    return jnp.tanh(linear) + jnp.mean(x**2, axis=(1, 2, 3))
+
+  return CamInputs(
+    acts=jnp.asarray(_acts(rng)),
+    grads=None,
+    images=images,
+    scores=jnp.zeros(BATCH, jnp.float32),
+    score_images=score_images,
+    score_layer=None,
+    key=None,
+    chunk_size=chunk_size,
+    ablation_value="upstream",
+  )
+
+
+def _per_channel(inputs):
+  """ScoreCAM as written in the paper: one masked forward per channel."""
+  scores = []
+  for k in range(inputs.acts.shape[-1]):
+    up = postprocess.upsample_align_corners(inputs.acts[..., k], (SIZE, SIZE))
+    low = up.min(axis=(1, 2), keepdims=True)
+    high = up.max(axis=(1, 2), keepdims=True)
+    mask = (up - low) / (high - low + 1e-8)
+    scores.append(inputs.score_images(inputs.images * mask[..., None]))
+  weights = jax.nn.softmax(jnp.stack(scores, axis=-1), axis=-1)
+  return weights[:, None, None, :] * inputs.acts
+
+
+@pytest.mark.parametrize("chunk_size", [1, 4, 64])
+def test_distinct_masks_give_the_per_channel_result(chunk_size):
+  inputs = _inputs(chunk_size)
+  got = jax.jit(lambda: scorecam.weighting(inputs))()
+  # The repeated channels' masks are bit-equal here; 1e-6 covers the
+  # different batching of the forward calls.
+  np.testing.assert_allclose(got, _per_channel(inputs), rtol=1e-6, atol=1e-7)
+
+
+def test_only_chunks_holding_a_distinct_mask_are_scored():
+  # Distinct scaled maps of image 0: {0, 5}, {1, 4} (constant: all-zero
+  # mask), {2}, {3}, {6, 7} (one-hot at the same cell), {8}, {9}: 7; images
+  # 1 and 2 have 6 ({2, 8}). Of the chunks of 2 starting at 0, 2, 4, 6 and 8,
+  # the one at 8 holds no distinct mask of any image and is skipped.
+  calls = []
+  jax.block_until_ready(scorecam.weighting(_inputs(2, calls=calls)))
+  scored_images = sum(int(np.prod(shape[:-3])) for shape in calls)
+  assert scored_images == 4 * 2 * BATCH
