@@ -22,6 +22,7 @@ benchmarks/results/explain.json.
 
 import argparse
 import json
+import os
 import pathlib
 import sys
 
@@ -35,6 +36,9 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 from benchmarks import timing
 
 tv = import_torchvision()
+# Upstream ScoreCAM and AblationCAM draw a tqdm bar per call; keep the table
+# readable.
+os.environ.setdefault("TQDM_DISABLE", "1")
 import pytorch_grad_cam as pgc  # noqa: E402
 import torch  # noqa: E402
 from pytorch_grad_cam.utils.model_targets import (  # noqa: E402
