@@ -166,6 +166,16 @@ def get_config(arg: str | None = None, **defaults) -> ml_collections.ConfigDict:
     "layercam",
   )
   config.xai.layer = ""  # '' = xaijax.models.default_layer(model)
+  # Keyword options of xaijax.explain.cams (docs/explain.md).
+  config.xai.cam = ml_collections.ConfigDict()
+  config.xai.cam.score = "logit"  # or "softmax"
+  config.xai.cam.aug_smooth = False
+  config.xai.cam.eigen_smooth = False
+  config.xai.cam.eigen_sign = "channel_sum"  # "max_abs" | "upstream"
+  # Channels per vmapped step of ScoreCAM / AblationCAM: memory grows with
+  # chunk_size x xai.batch_size forward images.
+  config.xai.cam.chunk_size = 64
+  config.xai.cam.ablation_value = "upstream"  # or "min"
   config.xai.max_images = 64
   config.xai.batch_size = 16
   config.xai.road_percentiles = (20, 40, 60, 80)  # as pytorch-grad-cam's docs

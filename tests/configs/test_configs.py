@@ -70,3 +70,15 @@ def test_bad_config_argument_lists_the_valid_ones():
     base.get_config("tny")
   with pytest.raises(ValueError, match="not a bool"):
     base.get_config("tiny=maybe")
+
+
+def test_cam_options_are_those_of_explain_cams_with_its_defaults():
+  import inspect
+
+  from xaijax.explain import cam
+
+  options = _load(ROOT / "configs" / "base.py").get_config().xai.cam
+  assert set(options) == set(cam.OPTION_NAMES)
+  parameters = inspect.signature(cam.cams).parameters
+  for name, value in options.items():
+    assert value == parameters[name].default, name

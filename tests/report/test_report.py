@@ -117,6 +117,38 @@ def test_pipeline_end_to_end(tmp_path, tiny_model):
   assert again["summary"] == out["summary"]
 
 
+def test_pipeline_passes_the_cam_options_and_rejects_unknown_ones(
+  tmp_path, tiny_model
+):
+  from xaijax.explain import cams
+
+  module, variables = tiny_model
+  seen = []
+
+  def explain(*args, **kwargs):
+    seen.append({k: kwargs[k] for k in ("chunk_size", "eigen_sign")})
+    return cams(*args, **kwargs)
+
+  config = _config()
+  config.xai.methods = ("scorecam", "eigencam")
+  config.xai.max_images = 2
+  config.xai.batch_size = 2
+  config.xai.cam = ml_collections.ConfigDict(
+    {"chunk_size": 3, "eigen_sign": "max_abs"}
+  )
+  pipeline.run(
+    config, str(tmp_path), module, variables, FakeDataset(), explain_fn=explain
+  )
+  assert seen == [{"chunk_size": 3, "eigen_sign": "max_abs"}]
+  config.xai.cam.chunk = 3
+  with pytest.raises(
+    ValueError, match=r"option\(s\) chunk; valid: .*chunk_size"
+  ):
+    pipeline.run(
+      config, str(tmp_path / "bad"), module, variables, FakeDataset()
+    )
+
+
 def test_model_tables_from_runs(tmp_path):
   rng = np.random.default_rng(0)
   runs = [

@@ -50,6 +50,10 @@ class Options:
   ablation_value: str = "upstream"
 
 
+# The keyword options of `cams` that configs may set (`config.xai.cam`).
+OPTION_NAMES = tuple(field.name for field in dataclasses.fields(Options))
+
+
 def _layer_cams(
   module: nn.Module,
   variables: Mapping,

@@ -12,8 +12,9 @@ in the CSV; a finished one (`xai/done.json`) only rewrites the report.
 
 Config keys read from `config.xai` (defaults in brackets):
   methods, layer ('' or None: the model's default layer), max_images,
-  batch_size, road_percentiles [(20, 40, 60, 80)], road_noise [0.01],
-  seed [config.seed or 0], figure_images [8].
+  batch_size, cam [{}: keyword options of `xaijax.explain.cams`, e.g.
+  chunk_size, eigen_sign], road_percentiles [(20, 40, 60, 80)],
+  road_noise [0.01], seed [config.seed or 0], figure_images [8].
 `config.data.mean` / `config.data.std` undo the normalisation for figures.
 """
 
@@ -27,6 +28,7 @@ import numpy as np
 
 from xaijax import evaluate, stats
 from xaijax.evaluate import _model
+from xaijax.explain import cam as cam_lib
 from xaijax.explain import visualize
 from xaijax.report import build, tables
 
@@ -137,8 +139,9 @@ def run(
       workdir/report.
     module, variables: the trained classifier.
     dataset: an `xaijax.data.Dataset` (uses `.test`, `.class_names`).
-    explain_fn: (module, variables, images, *, methods, layer, key) ->
-      {method: (B, H, W)}; default `xaijax.explain.cams`.
+    explain_fn: (module, variables, images, *, methods, layer, key,
+      **config.xai.cam) -> {method: (B, H, W)}; default
+      `xaijax.explain.cams`.
 
   Returns:
     {'per_image': CSV path, 'report': report.md path, 'num_images': n,
@@ -146,12 +149,19 @@ def run(
     confidence change}.
   """
   if explain_fn is None:
-    from xaijax.explain import cams as explain_fn
+    explain_fn = cam_lib.cams
   xai = config.xai
   methods = list(xai.methods)
   if not methods:
     raise ValueError("config.xai.methods is empty: name at least one CAM.")
   layer = xai.layer or None
+  cam_options = dict(xai.get("cam") or {})
+  unknown = sorted(set(cam_options) - set(cam_lib.OPTION_NAMES))
+  if unknown:
+    raise ValueError(
+      f"Unknown config.xai.cam option(s) {', '.join(unknown)}; valid: "
+      f"{', '.join(cam_lib.OPTION_NAMES)} (see docs/explain.md)."
+    )
   size = int(xai.batch_size)
   split = dataset.test
   n = min(int(xai.max_images), len(split))
@@ -178,7 +188,13 @@ def run(
     images, labels, masks = _batch(split, indices, size)
     explain_key, score_key = jax.random.split(jax.random.fold_in(key, lo))
     maps = explain_fn(
-      module, variables, images, methods=methods, layer=layer, key=explain_key
+      module,
+      variables,
+      images,
+      methods=methods,
+      layer=layer,
+      key=explain_key,
+      **cam_options,
     )
     maps = {m: np.asarray(maps[m]) for m in methods}
     scores = _score_batch(

@@ -25,6 +25,7 @@ from absl import logging
 import xaijax.data
 from xaijax import models, report
 from xaijax.evaluate.classification import classification_metrics
+from xaijax.report import pipeline
 from xaijax.train import logs, optim, sharding, steps
 from xaijax.train.checkpoint import Checkpoints
 
@@ -166,20 +167,6 @@ def _finite_or_raise(records, ckpts: Checkpoints, workdir) -> None:
       f"and {where}. Lower config.optimizer.learning_rate or set "
       "config.optimizer.grad_clip_norm, then rerun on the same workdir."
     )
-
-
-def _downstream(config, workdir, module, variables, dataset) -> None:
-  """The explain/score/report stage, when `xaijax.report.pipeline` exists."""
-  if not config.xai.enabled:
-    return
-  try:
-    from xaijax.report import pipeline
-  except ModuleNotFoundError as e:
-    if e.name != "xaijax.report.pipeline":
-      raise
-    logging.info("xaijax.report.pipeline not available: downstream skipped.")
-    return
-  pipeline.run(config, str(workdir), module, variables, dataset)
 
 
 def train_and_evaluate(
@@ -337,7 +324,8 @@ def train_and_evaluate(
         dataset.class_names,
       )
   writer.close()
-  _downstream(config, workdir, eval_module, variables, dataset)
+  if config.xai.enabled:
+    pipeline.run(config, str(workdir), eval_module, variables, dataset)
   if is_main:
     logs.write_json(workdir / RESULTS, results)
   return logs.jsonable(results)
