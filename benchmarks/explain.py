@@ -35,10 +35,10 @@ from xaijax.models.torch_interop import import_torchvision
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 from benchmarks import timing
 
-tv = import_torchvision()
 # Upstream ScoreCAM and AblationCAM draw a tqdm bar per call; keep the table
-# readable.
+# readable. tqdm reads the variable when first imported (by torchvision).
 os.environ.setdefault("TQDM_DISABLE", "1")
+tv = import_torchvision()
 import pytorch_grad_cam as pgc  # noqa: E402
 import torch  # noqa: E402
 from pytorch_grad_cam.utils.model_targets import (  # noqa: E402

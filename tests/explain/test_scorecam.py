@@ -33,11 +33,11 @@ def _inputs(chunk_size, seed=0, calls=None):
   images = jnp.asarray(rng.standard_normal((BATCH, SIZE, SIZE, 3)), jnp.float32)
   weights = jnp.asarray(rng.standard_normal((BATCH, SIZE, SIZE, 3)))
 
-  def score_images(x):  # (B, H, W, 3) -> (B,), nonlinear, per image
+  def score_images(x):  # (B, k, H, W, 3) -> (B, k), nonlinear, per image
     if calls is not None:
       jax.debug.callback(lambda x: calls.append(x.shape), x)
-    linear = jnp.sum(x * weights, axis=(1, 2, 3))
-    return jnp.tanh(linear) + jnp.mean(x**2, axis=(1, 2, 3))
+    linear = jnp.sum(x * weights[:, None], axis=(2, 3, 4))
+    return jnp.tanh(linear) + jnp.mean(x**2, axis=(2, 3, 4))
 
   return CamInputs(
     acts=jnp.asarray(_acts(rng)),
@@ -60,7 +60,8 @@ def _per_channel(inputs):
     low = up.min(axis=(1, 2), keepdims=True)
     high = up.max(axis=(1, 2), keepdims=True)
     mask = (up - low) / (high - low + 1e-8)
-    scores.append(inputs.score_images(inputs.images * mask[..., None]))
+    masked = inputs.images * mask[..., None]
+    scores.append(inputs.score_images(masked[:, None])[:, 0])
   weights = jax.nn.softmax(jnp.stack(scores, axis=-1), axis=-1)
   return weights[:, None, None, :] * inputs.acts
 

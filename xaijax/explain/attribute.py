@@ -35,7 +35,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from xaijax.explain import checks, lrp
+from xaijax.explain import batching, checks, lrp
 from xaijax.explain import targets as targets_lib
 
 Array = jax.Array
@@ -91,19 +91,47 @@ def quadrature(method: str, steps: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _gradient_fn(module, variables, classes, score):
-  """x (B, H, W, 3) -> dy/dx, with y_b the target score of image b."""
+  """x (B, k, H, W, 3): k inputs per image -> (B, k, H, W, 3) dy/dx, with y
+  the target score of that image.
+
+  The k inputs run as one image-major batch of B * k, so that a batch
+  sharded over devices stays sharded (a sample-major one would be gathered).
+  """
 
   def total(x):
-    logits = module.apply(variables, x, train=False)
-    return jnp.sum(targets_lib.scores(logits, classes, score))
+    logits = module.apply(variables, x.reshape(-1, *x.shape[2:]), train=False)
+    repeated = jnp.repeat(classes, x.shape[1])
+    return jnp.sum(targets_lib.scores(logits, repeated, score))
 
   return jax.grad(total)
 
 
-def _mean_over(fn, count: int, chunk: int) -> Array:
-  """Mean of fn(i) over i < count, in vmapped chunks."""
-  values = jax.lax.map(fn, jnp.arange(count), batch_size=min(chunk, count))
-  return jnp.mean(values, axis=0)
+def _mean_over(term, count: int, chunk: int) -> Array:
+  """Mean over i < count of term's values, `chunk` values of i per step.
+
+  Args:
+    term: (k,) int32 indices -> (B, k, H, W, 3), one value per image and i.
+    count: how many i.
+    chunk: i per step (one forward/backward batch of B * chunk images).
+
+  Returns:
+    (B, H, W, 3) the mean.
+  """
+  chunk = min(chunk, count)
+  starts = list(range(0, count, chunk))
+  last = starts.pop()  # the one chunk that may be short starts the sum
+
+  def step(total, start):
+    return total + jnp.sum(term(start + jnp.arange(chunk)), axis=1), None
+
+  total = jnp.sum(term(jnp.arange(last, count)), axis=1)
+  total, _ = jax.lax.scan(step, total, jnp.asarray(starts, jnp.int32))
+  return total / count
+
+
+def _per_image(draw, indices: Array):
+  """vmap of draw (i -> pytree of (B, ...)) over indices, as (B, k, ...)."""
+  return jax.tree.map(lambda x: jnp.moveaxis(x, 0, 1), jax.vmap(draw)(indices))
 
 
 def _smoothgrad(grad, images, key, o: Options):
@@ -111,48 +139,54 @@ def _smoothgrad(grad, images, key, o: Options):
     spread = jnp.max(images, axis=(1, 2, 3), keepdims=True) - jnp.min(
       images, axis=(1, 2, 3), keepdims=True
     )
-    sigma = o.smoothgrad_sigma * spread
+    sigma = (o.smoothgrad_sigma * spread)[:, None]
   else:
     sigma = o.smoothgrad_sigma
 
-  def sample(i):
-    noise = jax.random.normal(jax.random.fold_in(key, i), images.shape)
-    return grad(images + sigma * noise)
+  def noise(i):
+    return jax.random.normal(jax.random.fold_in(key, i), images.shape)
 
-  return _mean_over(sample, o.smoothgrad_samples, o.chunk_size)
+  def term(indices):
+    return grad(images[:, None] + sigma * _per_image(noise, indices))
+
+  return _mean_over(term, o.smoothgrad_samples, o.chunk_size)
 
 
 def _integrated_gradients(grad, images, baseline, o: Options):
   alphas, weights = quadrature(o.ig_method, o.ig_steps)
   alphas, weights = jnp.asarray(alphas), jnp.asarray(weights)
-  delta = images - baseline
+  delta = (images - baseline)[:, None]
 
-  def step(i):
-    return weights[i] * grad(baseline + alphas[i] * delta)
+  def term(indices):
+    alpha = alphas[indices][None, :, None, None, None]
+    weight = weights[indices][None, :, None, None, None]
+    return weight * grad(baseline + alpha * delta)
 
-  path = _mean_over(step, o.ig_steps, o.chunk_size) * o.ig_steps
-  return delta * path
+  path = _mean_over(term, o.ig_steps, o.chunk_size) * o.ig_steps
+  return delta[:, 0] * path
 
 
 def _gradient_shap(grad, images, baselines, key, o: Options):
   batch = images.shape[0]
 
-  def sample(i):
+  def draw(i):
     k_base, k_alpha, k_noise = jax.random.split(jax.random.fold_in(key, i), 3)
     pick = jax.random.randint(k_base, (batch,), 0, baselines.shape[0])
-    base = baselines[pick]
     alpha = jax.random.uniform(k_alpha, (batch, 1, 1, 1))
-    noisy = images + o.shap_stdevs * jax.random.normal(k_noise, images.shape)
-    delta = noisy - base
+    noise = jax.random.normal(k_noise, images.shape)
+    return baselines[pick], alpha, noise
+
+  def term(indices):
+    base, alpha, noise = _per_image(draw, indices)
+    delta = images[:, None] + o.shap_stdevs * noise - base
     return delta * grad(base + alpha * delta)
 
-  return _mean_over(sample, o.shap_samples, o.chunk_size)
+  return _mean_over(term, o.shap_samples, o.chunk_size)
 
 
-def _impl(
-  module, variables, images, classes, key, baselines, *, methods, options
-):
-  o = options
+def _batch_attributions(
+  module, variables, images, classes, key, baselines, methods, o: Options
+) -> dict[str, Array]:
   if classes is None:
     clean = module.apply(variables, images, train=False)
     classes = targets_lib.predicted_classes(clean)
@@ -164,7 +198,7 @@ def _impl(
   plain = None
   for name in methods:
     if name in ("saliency", "input_x_gradient"):
-      plain = grad(images) if plain is None else plain
+      plain = grad(images[:, None])[:, 0] if plain is None else plain
       out[name] = jnp.abs(plain) if name == "saliency" else images * plain
     elif name == "smoothgrad":
       out[name] = _smoothgrad(grad, images, keys[name], o)
@@ -176,13 +210,37 @@ def _impl(
       rules = lrp.composite(name, o.lrp_epsilon, o.lrp_alpha, o.lrp_beta)
       model = checks.model_name(module)
       out[name] = lrp.relevance(model, variables, images, classes, rules)
-  out = {k: v.astype(jnp.float32) for k, v in out.items()}
+  return {k: v.astype(jnp.float32) for k, v in out.items()}
+
+
+def _impl(
+  module,
+  variables,
+  images,
+  classes,
+  key,
+  baselines,
+  *,
+  methods,
+  options,
+  sharding,
+):
+  def batch(variables, images, classes, key, baselines):
+    return _batch_attributions(
+      module, variables, images, classes, key, baselines, methods, options
+    )
+
+  out = batching.batch_parallel(
+    batch, sharding, variables, images, classes, key, baselines
+  )
   return out, jnp.all(jnp.isfinite(images))
 
 
 def _jit(fn):
   return jax.jit(
-    fn, static_argnums=(0,), static_argnames=("methods", "options")
+    fn,
+    static_argnums=(0,),
+    static_argnames=("methods", "options", "sharding"),
   )
 
 
@@ -284,6 +342,7 @@ def attributions(
     baselines,
     methods=methods,
     options=options,
+    sharding=batching.batch_sharding(images),
   )
   if check_finite:
     checks.raise_if_not_finite(finite)

@@ -26,8 +26,9 @@ class CamInputs:
       None for gradient-free methods.
     images: (B, H, W, 3) the normalised input images.
     scores: (B,) float32 clean target scores.
-    score_images: (B, H, W, 3) images -> (B,) target scores of each image's
-      class (a full forward pass).
+    score_images: (B, k, H, W, 3) k variants of each image -> (B, k) target
+      scores of that image's class (a full forward pass of B * k images,
+      image-major so that a batch sharded over devices stays sharded).
     score_layer: (B, h, w, C) activation of this layer -> (B,) target scores
       (the head only).
     key: PRNG key for random methods, or None.

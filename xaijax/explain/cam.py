@@ -21,6 +21,7 @@ import numpy as np
 from xaijax import models
 from xaijax.explain import (
   ablationcam,
+  batching,
   checks,
   fullgrad,
   postprocess,
@@ -80,9 +81,13 @@ def _layer_cams(
       gradients=needs_grads,
     )
 
-    def score_images(x):
-      logits = module.apply(variables, x, train=False)
-      return targets_lib.scores(logits, cap.classes, options.score)
+    def score_images(x):  # (B, k, H, W, 3) -> (B, k)
+      batch, k = x.shape[:2]
+      logits = module.apply(variables, x.reshape(-1, *x.shape[2:]), train=False)
+      classes = jnp.repeat(cap.classes, k)
+      return targets_lib.scores(logits, classes, options.score).reshape(
+        batch, k
+      )
 
     def score_layer(layer):
       def score(acts):
@@ -127,23 +132,24 @@ def _augmented_cams(
 ):
   """pytorch-grad-cam's aug_smooth: the plain mean over 6 test-time variants.
 
-  All variants run as one batch of 6B images; each variant's map is un-flipped
-  (the brightness factor is image-only) and the mean is not re-normalised.
+  All variants run as one image-major batch of 6B images (a batch sharded
+  over devices stays so); each variant's map is un-flipped (the brightness
+  factor is image-only) and the mean is not re-normalised.
   """
   variants = [(f, s) for f in _AUG_FLIPS for s in _AUG_FACTORS]
-  batch = jnp.concatenate(
-    [(images[:, :, ::-1] if f else images) * s for f, s in variants]
-  )
-  tiled = None if classes is None else jnp.tile(classes, len(variants))
+  batch = jnp.stack(
+    [(images[:, :, ::-1] if f else images) * s for f, s in variants], axis=1
+  ).reshape(-1, *images.shape[1:])
+  repeated = None if classes is None else jnp.repeat(classes, len(variants))
   maps = _layer_cams(
-    module, variables, batch, tiled, key, methods, layers, options
+    module, variables, batch, repeated, key, methods, layers, options
   )
   out = {}
-  for name, stacked in maps.items():
-    stacked = stacked.reshape(len(variants), *images.shape[:3])
+  for name, flat in maps.items():
+    stacked = flat.reshape(images.shape[0], len(variants), *images.shape[1:3])
     unflipped = [
-      m[:, :, ::-1] if f else m
-      for m, (f, _) in zip(stacked, variants, strict=True)
+      stacked[:, v, :, ::-1] if f else stacked[:, v]
+      for v, (f, _) in enumerate(variants)
     ]
     out[name] = jnp.mean(jnp.stack(unflipped), axis=0)
   return out
@@ -159,15 +165,26 @@ def _impl(
   methods: tuple[str, ...],
   layers: tuple[str, ...],
   options: Options,
+  sharding: jax.NamedSharding | None,
 ) -> tuple[dict[str, Array], Array]:
   run = _augmented_cams if options.aug_smooth else _layer_cams
-  maps = run(module, variables, images, classes, key, methods, layers, options)
+
+  def batch_maps(variables, images, classes, key):
+    return run(
+      module, variables, images, classes, key, methods, layers, options
+    )
+
+  maps = batching.batch_parallel(
+    batch_maps, sharding, variables, images, classes, key
+  )
   return maps, jnp.all(jnp.isfinite(images))
 
 
 def _jit(fn):
   return jax.jit(
-    fn, static_argnums=(0,), static_argnames=("methods", "layers", "options")
+    fn,
+    static_argnums=(0,),
+    static_argnames=("methods", "layers", "options", "sharding"),
   )
 
 
@@ -208,6 +225,9 @@ def cams(
   check_finite: bool = True,
 ) -> dict[str, Array]:
   """Class activation maps, pytorch-grad-cam-exact, from one capture.
+
+  A batch sharded over a mesh's batch axis is explained where it lies: each
+  device computes and keeps its images' maps (`batching`).
 
   Args:
     module: a model from `xaijax.models.create`.
@@ -271,6 +291,7 @@ def cams(
     methods=methods,
     layers=layers,
     options=options,
+    sharding=batching.batch_sharding(images),
   )
   if check_finite:
     checks.raise_if_not_finite(finite)

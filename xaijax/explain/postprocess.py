@@ -59,9 +59,9 @@ def align_corners_matrix(size_in: int, size_out: int) -> np.ndarray:
 
 
 def upsample_align_corners(maps: Array, size: tuple[int, int]) -> Array:
-  """(B, h, w) -> (B, H, W) bilinear with align_corners=True."""
+  """(..., h, w) -> (..., H, W) bilinear with align_corners=True."""
   rows = align_corners_matrix(maps.shape[-2], size[0])
   cols = align_corners_matrix(maps.shape[-1], size[1])
   return jnp.einsum(
-    "Hh,bhw,Ww->bHW", rows, maps, cols, precision=jax.lax.Precision.HIGHEST
+    "Hh,...hw,Ww->...HW", rows, maps, cols, precision=jax.lax.Precision.HIGHEST
   )

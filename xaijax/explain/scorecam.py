@@ -55,16 +55,21 @@ def weighting(inputs: CamInputs) -> jax.Array:
   chunks = -(-channels // chunk)
   first = jnp.pad(first, ((0, 0), (0, chunks * chunk - channels)))
 
-  def masked_scores(channel):  # (B,) one channel per image -> (B,) scores
-    maps = jnp.take_along_axis(acts, channel[:, None, None, None], axis=-1)
-    up = postprocess.upsample_align_corners(maps[..., 0], images.shape[1:3])
-    return inputs.score_images(images * _min_max(up, (1, 2))[..., None])
+  def masked_scores(channel):  # (B, chunk) channels per image -> scores
+    maps = jnp.take_along_axis(acts, channel[:, None, None, :], axis=-1)
+    up = postprocess.upsample_align_corners(
+      maps.transpose(0, 3, 1, 2), images.shape[1:3]
+    )
+    # Image-major (B, chunk, H, W, 3): a batch sharded over devices stays so.
+    return inputs.score_images(
+      images[:, None] * _min_max(up, (2, 3))[..., None]
+    )
 
   def chunk_scores(start):  # -> (B, chunk)
     channel = jax.lax.dynamic_slice_in_dim(first, start, chunk, axis=1)
     return jax.lax.cond(
       start < needed,
-      lambda: jax.vmap(masked_scores, in_axes=1, out_axes=1)(channel),
+      lambda: masked_scores(channel),
       lambda: jnp.zeros((batch, chunk), inputs.scores.dtype),
     )
 
