@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """Fixtures shared by the whole test suite."""
 
+import os
 import pathlib
+import subprocess
+import sys
 
 import pytest
 
@@ -27,3 +30,27 @@ def shared_data() -> pathlib.Path:
       "shared/ folder beside the repository (see shared/data/MANIFEST.md)."
     )
   return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def run_on_cpu_devices():
+  """run(code, devices=4): runs Python `code` in a subprocess with that many
+  simulated CPU devices (the count is fixed when jax starts) and fails with
+  its stderr unless it exits 0 and prints 'ok'."""
+
+  def run(code: str, devices: int = 4, timeout: int = 600) -> None:
+    env = {
+      **os.environ,
+      "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}",
+      "JAX_PLATFORMS": "cpu",
+    }
+    out = subprocess.run(
+      [sys.executable, "-c", code],
+      env=env,
+      capture_output=True,
+      text=True,
+      timeout=timeout,
+    )
+    assert out.returncode == 0 and "ok" in out.stdout, out.stderr[-3000:]
+
+  return run

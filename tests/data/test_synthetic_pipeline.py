@@ -185,12 +185,8 @@ def test_bad_synthetic_config(small_cfg):
     data.load(small_cfg)
 
 
-def test_to_global_over_four_simulated_devices():
-  """A batch is split over a 4-device data axis (subprocess: the device
-  count is fixed when jax starts)."""
-  import subprocess
-  import sys
-
+def test_to_global_over_four_simulated_devices(run_on_cpu_devices):
+  """A batch is split over a 4-device data axis."""
   code = """
 import numpy as np, jax
 from xaijax import data
@@ -212,19 +208,7 @@ else:
   raise AssertionError("6 rows over 4 devices should fail")
 print("ok")
 """
-  env = {
-    **os.environ,
-    "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
-    "JAX_PLATFORMS": "cpu",
-  }
-  out = subprocess.run(
-    [sys.executable, "-c", code],
-    env=env,
-    capture_output=True,
-    text=True,
-    timeout=300,
-  )
-  assert out.returncode == 0 and "ok" in out.stdout, out.stderr[-2000:]
+  run_on_cpu_devices(code, devices=4, timeout=300)
 
 
 def test_limit_and_kfold_on_synthetic(small_cfg):

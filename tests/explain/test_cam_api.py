@@ -3,10 +3,6 @@
 """`cams` API: batching (§10 T11), one compile per shape, dtypes, sharding,
 and clear errors for bad input."""
 
-import os
-import subprocess
-import sys
-
 import chex
 import jax
 import jax.numpy as jnp
@@ -93,7 +89,7 @@ def test_bfloat16_model_gives_float32_maps(model):
     assert np.abs(np.asarray(value) - np.asarray(f32[method])).mean() < 0.05
 
 
-# Runs in a subprocess with 4 simulated CPU devices: the test process has one.
+# Runs with 4 simulated CPU devices (a subprocess: this one has one).
 _SHARDED = """
 import re
 
@@ -180,25 +176,12 @@ print("ok")
 """
 
 
-def test_sharded_batch_is_explained_where_it_lies():
+def test_sharded_batch_is_explained_where_it_lies(run_on_cpu_devices):
   """4 images over 4 devices (Auto and Explicit mesh axes) give the
   one-device maps (to 1e-5 of the largest value), also inside a caller's
   jit; each device computes its own images (no all-gather of an image-sized
   array in the compiled programs) and keeps their maps."""
-  env = {
-    **os.environ,
-    "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
-    "JAX_PLATFORMS": "cpu",
-  }
-  code = f"METHODS = {tuple(METHODS)!r}\n{_SHARDED}"
-  out = subprocess.run(
-    [sys.executable, "-c", code],
-    env=env,
-    capture_output=True,
-    text=True,
-    timeout=600,
-  )
-  assert out.returncode == 0 and "ok" in out.stdout, out.stderr[-3000:]
+  run_on_cpu_devices(f"METHODS = {tuple(METHODS)!r}\n{_SHARDED}", devices=4)
 
 
 @pytest.mark.parametrize(

@@ -92,16 +92,12 @@ def quadrature(method: str, steps: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _gradient_fn(module, variables, classes, score):
   """x (B, k, H, W, 3): k inputs per image -> (B, k, H, W, 3) dy/dx, with y
-  the target score of that image.
-
-  The k inputs run as one image-major batch of B * k, so that a batch
-  sharded over devices stays sharded (a sample-major one would be gathered).
-  """
+  the target score of that image (`targets.variant_scores`)."""
 
   def total(x):
-    logits = module.apply(variables, x.reshape(-1, *x.shape[2:]), train=False)
-    repeated = jnp.repeat(classes, x.shape[1])
-    return jnp.sum(targets_lib.scores(logits, repeated, score))
+    return jnp.sum(
+      targets_lib.variant_scores(module, variables, x, classes, score)
+    )
 
   return jax.grad(total)
 

@@ -58,7 +58,7 @@ def batch_parallel(
   """fn(*args), traced inside jit, with every output sharded on the batch.
 
   Args:
-    fn: *args -> a pytree of (B, ...) arrays, each row from its own image.
+    fn: *args -> {name: (B, ...) array}, each row from its own image.
     sharding: `batch_sharding(images)` (static), or None to call fn as is.
     *args: fn's array arguments.
 

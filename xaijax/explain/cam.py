@@ -82,11 +82,8 @@ def _layer_cams(
     )
 
     def score_images(x):  # (B, k, H, W, 3) -> (B, k)
-      batch, k = x.shape[:2]
-      logits = module.apply(variables, x.reshape(-1, *x.shape[2:]), train=False)
-      classes = jnp.repeat(cap.classes, k)
-      return targets_lib.scores(logits, classes, options.score).reshape(
-        batch, k
+      return targets_lib.variant_scores(
+        module, variables, x, cap.classes, options.score
       )
 
     def score_layer(layer):

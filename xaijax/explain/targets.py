@@ -58,6 +58,30 @@ def scores(logits: Array, classes: Array, score: str = "logit") -> Array:
   return jnp.exp(picked) if score == "softmax" else picked
 
 
+def variant_scores(
+  module, variables, variants: Array, classes: Array, score: str
+) -> Array:
+  """Target scores of k variants of each image (masked, noisy, on a path).
+
+  One eval-mode forward pass of the B * k images, image-major, so that a
+  batch sharded over devices stays sharded (a variant-major batch would be
+  gathered onto every device).
+
+  Args:
+    module, variables: the classifier.
+    variants: (B, k, H, W, 3) k inputs per image.
+    classes: (B,) the class explained for each image.
+    score: "logit" or "softmax".
+
+  Returns:
+    (B, k) float32 scores of each image's class.
+  """
+  batch, k = variants.shape[:2]
+  flat = variants.reshape(-1, *variants.shape[2:])
+  logits = module.apply(variables, flat, train=False)
+  return scores(logits, jnp.repeat(classes, k), score).reshape(batch, k)
+
+
 def check_score(score: str) -> None:
   if score not in SCORES:
     raise ValueError(
