@@ -149,7 +149,7 @@ def get_config(arg: str | None = None, **defaults) -> ml_collections.ConfigDict:
 
   # Repeats in one command: e.g. seeds=(0, 1, 2) -> workdir/seed_0, ...;
   # models=('resnet50', 'vgg16') -> workdir/resnet50_seed_0, ...; the test
-  # metrics of all runs are collected in workdir/repeats.{json,csv}.
+  # metrics of all runs are collected in workdir/repeats.json and runs.csv.
   config.repeats = ml_collections.ConfigDict()
   config.repeats.models = ()
   config.repeats.seeds = ()

@@ -69,8 +69,8 @@ def test_tiny_demo_runs_end_to_end(tmp_path):
   )
   assert result.returncode == 0, result.stderr[-4000:]
   assert "Total time:" in result.stdout
-  rows = (tmp_path / "repeats.csv").read_text().splitlines()
-  assert rows[0].startswith("run,model,seed,fold,accuracy")
+  rows = (tmp_path / "runs.csv").read_text().splitlines()
+  assert rows[0].startswith("run,model,dataset,seed,fold,accuracy")
   assert len(rows) == 3
   for model in ("resnet50", "efficientnet_b0"):
     assert (tmp_path / model / "predictions_test.csv").exists()
