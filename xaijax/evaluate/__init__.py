@@ -9,6 +9,19 @@ in docs/evaluate.md. Every scorer takes normalised NHWC
 images and {method: (B, H, W)} maps and returns per-image numpy arrays.
 """
 
+from xaijax.evaluate.calibration import (
+  adaptive_ece,
+  apply_temperature,
+  brier_score,
+  calibration_metrics,
+  classwise_ece,
+  expected_calibration_error,
+  fit_temperature,
+  maximum_calibration_error,
+  negative_log_likelihood,
+  reliability_diagram,
+  save_reliability_diagram,
+)
 from xaijax.evaluate.classification import classification_metrics
 from xaijax.evaluate.confidence import (
   cams_and_confidence,
@@ -27,19 +40,30 @@ from xaijax.evaluate.road import keep_mask, linear_impute, road_scores
 from xaijax.evaluate.sanity import cascading_randomization, rank_correlation
 
 __all__ = [
+  "adaptive_ece",
+  "apply_temperature",
+  "brier_score",
+  "calibration_metrics",
   "cams_and_confidence",
   "cascading_randomization",
   "classification_metrics",
+  "classwise_ece",
   "confidence_change",
   "confidence_scores",
   "deletion_insertion",
   "energy_pointing_game",
+  "expected_calibration_error",
+  "fit_temperature",
   "iou",
   "keep_mask",
   "linear_impute",
   "localization_scores",
+  "maximum_calibration_error",
+  "negative_log_likelihood",
   "pointing_game",
   "rank_correlation",
+  "reliability_diagram",
   "road_scores",
+  "save_reliability_diagram",
   "scores_from_logits",
 ]
