@@ -32,3 +32,27 @@ def random_images(batch: int, size: int, seed: int = 0) -> np.ndarray:
     .standard_normal((batch, size, size, 3))
     .astype(np.float32)
   )
+
+
+def randomize_vit(torch_model, seed: int = 0):
+  """Gives a torchvision ViT non-trivial values where its init is trivial.
+
+  torchvision starts the head, the class token and every bias at zero and
+  the LayerNorms at scale 1 / shift 0, which would hide a mis-ported
+  parameter (and a zero head has zero gradients); eval() is set.
+  """
+  import torch
+
+  generator = torch.Generator().manual_seed(seed)
+  with torch.no_grad():
+    for name, param in torch_model.named_parameters():
+      if name.startswith("heads") and name.endswith("weight"):
+        bound = param.shape[1] ** -0.5
+        param.copy_(
+          (2 * torch.rand(param.shape, generator=generator) - 1) * bound
+        )
+      elif name.endswith("bias") or name == "class_token":
+        param.copy_(0.1 * torch.randn(param.shape, generator=generator))
+      elif ".ln" in name and name.endswith("weight"):
+        param.copy_(1 + 0.1 * torch.randn(param.shape, generator=generator))
+  return torch_model.eval()

@@ -1,6 +1,6 @@
 # Copyright 2026 The xaijax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""The four CNNs of the paper in Flax, exact to torchvision.
+"""The four CNNs of the paper and ViT-B/16 in Flax, exact to torchvision.
 
 `create(name, num_classes)` builds a module; `from_torchvision` ports a
 torchvision state_dict; layers are addressed by torchvision module paths

@@ -8,7 +8,23 @@ from typing import Any
 
 import flax.linen as nn
 
-from xaijax.models import densenet, efficientnet, resnet, vgg
+from xaijax.models import densenet, efficientnet, resnet, vgg, vit
+
+
+@dataclasses.dataclass(frozen=True)
+class Tokens:
+  """How a transformer's token layers relate to the image.
+
+  Attributes:
+    prefix: tokens before the patch tokens in every (B, T, D) layer (ViT's
+      class token); the P = T - prefix patches follow, row-major on the
+      image's patch grid.
+    attention: suffix of the layer names whose outputs are a block's
+      post-softmax attention (B, heads, T, T), one layer per block.
+  """
+
+  prefix: int
+  attention: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,12 +39,15 @@ class ModelSpec:
       checkpoint's class count differs).
     tiny: constructor overrides for a narrow variant used in fast tests and
       tiny configs; the topology (depth, layer names) is unchanged.
+    tokens: the token layout of a transformer; None for CNNs, whose layers
+      are (B, h, w, C) maps.
   """
 
   constructor: Callable[..., nn.Module]
   default_layer: str
   head: str
   tiny: dict[str, Any]
+  tokens: Tokens | None = None
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -53,6 +72,17 @@ MODELS: dict[str, ModelSpec] = {
     "classifier.1",
     {"width_mult": 0.25},
   ),
+  # pytorch-grad-cam's ViT recipe: the last block's first LayerNorm
+  # (timm `blocks[-1].norm1`); the last block's output reaches the logits
+  # only through the class token, so its patch tokens have zero gradient.
+  # Tiny: 4-pixel patches (an 8x8 grid at 32 px), 2 heads, D = 32.
+  "vit_b_16": ModelSpec(
+    vit.VisionTransformer,
+    "encoder.layers.encoder_layer_11.ln_1",
+    "heads.head",
+    {"patch_size": 4, "num_heads": 2, "hidden_dim": 32, "mlp_dim": 64},
+    Tokens(prefix=vit.CLASS_TOKENS, attention=vit.ATTENTION),
+  ),
 }
 
 
@@ -68,7 +98,8 @@ def create(name: str, num_classes: int, *, tiny: bool = False, **kwargs):
   """A Flax module for `name` with a `num_classes` head.
 
   Args:
-    name: one of `MODELS` (resnet50, densenet121, vgg16, efficientnet_b0).
+    name: one of `MODELS` (resnet50, densenet121, vgg16, efficientnet_b0,
+      vit_b_16).
     num_classes: size of the class layer.
     tiny: use the narrow test variant (same layers and names, few channels).
     **kwargs: constructor fields, e.g. `dtype=jnp.bfloat16`.

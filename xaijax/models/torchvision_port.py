@@ -4,11 +4,16 @@
 
 Because xaijax modules are named exactly like torchvision's, the mapping is
 generic: `<path>.weight` is a convolution kernel (OIHW -> HWIO), a linear
-kernel (transposed) or a BatchNorm scale, depending on what the Flax model
-holds at `<path>`; `running_mean/var` go to `batch_stats`.
+kernel (transposed) or a BatchNorm/LayerNorm scale, depending on what the
+Flax model holds at `<path>`; `running_mean/var` go to `batch_stats`; a bare
+parameter (ViT's `class_token`, `encoder.pos_embedding`) keeps its path.
+torch's MultiheadAttention packs its query, key and value projections into
+`in_proj_weight`/`in_proj_bias`; the Flax `query`, `key` and `value` layers
+take their thirds.
 """
 
 import logging
+import math
 import os
 import pathlib
 from collections.abc import Mapping
@@ -19,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from xaijax.models import registry
+from xaijax.models import registry, vit
 
 StateDict = Mapping[str, Any] | str | os.PathLike
 
@@ -54,26 +59,53 @@ def load_state_dict(source: StateDict) -> dict[str, np.ndarray]:
   return arrays
 
 
+# torch's packed in_proj rows: query, key, value thirds.
+_PACKED = ("query", "key", "value")
+_MODULE_LEAVES = ("kernel", "scale", "bias")
+
+
 def _torch_names(
   collection: str, path: tuple[str, ...], kernel_ndim: int | None
-) -> tuple[str, str]:
-  """(torch key, transform) for one Flax leaf."""
+) -> tuple[str, str, int | None]:
+  """(torch key, transform, packed third or None) for one Flax leaf."""
   module, leaf = ".".join(path[:-1]), path[-1]
   if collection == "batch_stats":
-    return f"{module}.running_{leaf}", "none"
+    return f"{module}.running_{leaf}", "none", None
+  if leaf not in _MODULE_LEAVES:  # A bare nn.Parameter.
+    return ".".join(path), "none", None
+  torch_leaf = "bias" if leaf == "bias" else "weight"
+  transform = "none"
   if leaf == "kernel":
-    return f"{module}.weight", "conv" if kernel_ndim == 4 else "linear"
-  if leaf == "scale":
-    return f"{module}.weight", "none"
-  return f"{module}.{leaf}", "none"
+    transform = "conv" if kernel_ndim == 4 else "linear"
+  if len(path) >= 3 and path[-2] in _PACKED:
+    parent = ".".join(path[:-2])
+    return f"{parent}.in_proj_{torch_leaf}", transform, _PACKED.index(path[-2])
+  return f"{module}.{torch_leaf}", transform, None
 
 
-def _convert(array: np.ndarray, transform: str) -> np.ndarray:
+def _convert(array: np.ndarray, transform: str, third: int | None):
+  if third is not None:
+    rows = array.shape[0] // 3
+    array = array[third * rows : (third + 1) * rows]
   if transform == "conv":
     return array.transpose(2, 3, 1, 0)
   if transform == "linear":
     return array.T
   return array
+
+
+def _image_size(
+  module, tensors: Mapping[str, np.ndarray], image_size: int | None
+) -> int:
+  """The input side whose shapes the variables take. CNN weights fit any
+  size; a ViT's position embedding fits one patch grid: the checkpoint's
+  own unless `image_size` asks for another."""
+  if image_size is not None:
+    return image_size
+  if "encoder.pos_embedding" in tensors:
+    patches = tensors["encoder.pos_embedding"].shape[1] - vit.CLASS_TOKENS
+    return math.isqrt(patches) * module.patch_size
+  return 64
 
 
 def from_torchvision(
@@ -82,18 +114,24 @@ def from_torchvision(
   num_classes: int | None = None,
   *,
   key: jax.Array | None = None,
+  image_size: int | None = None,
   **model_kwargs,
 ) -> dict:
   """Flax variables for `xaijax.models.create(name, ...)` from torchvision.
 
   Args:
-    name: model name (resnet50, densenet121, vgg16, efficientnet_b0).
+    name: model name (resnet50, densenet121, vgg16, efficientnet_b0,
+      vit_b_16).
     state_dict: torchvision state_dict as torch tensors or numpy arrays, or a
       path to a `.pth` (loaded with weights_only=True), `.safetensors` or
       `.npz` file.
     num_classes: the head size wanted; None keeps the checkpoint's. A
       different count re-initialises the head (seeded by `key`).
     key: PRNG key for a re-initialised head; default PRNGKey(0).
+    image_size: the image side the variables are for. Only a ViT depends on
+      it: its position embedding is resized to the (image_size / patch)^2
+      grid as torchvision's `interpolate_embeddings` (bicubic,
+      align_corners=True, class token kept); None keeps the checkpoint's.
     **model_kwargs: constructor fields that change the shapes (e.g. tiny
       widths), as given to `create`.
 
@@ -114,8 +152,14 @@ def from_torchvision(
   source_classes = tensors[head_key].shape[0]
   num_classes = num_classes or source_classes
   module = registry.create(name, num_classes, **model_kwargs)
-  dummy = jnp.zeros((1, 64, 64, 3), jnp.float32)
+  size = _image_size(module, tensors, image_size)
+  dummy = jnp.zeros((1, size, size, 3), jnp.float32)
   shapes = jax.eval_shape(module.init, jax.random.key(0), dummy)
+  if "encoder.pos_embedding" in tensors:
+    tokens = shapes["params"]["encoder"]["pos_embedding"].shape[1]
+    tensors["encoder.pos_embedding"] = vit.interpolate_embeddings(
+      tensors["encoder.pos_embedding"], tokens
+    )
 
   variables: dict[str, dict] = {}
   expected = set()
@@ -127,12 +171,14 @@ def from_torchvision(
     for path, shape in flat.items():
       if ".".join(path[:-1]) == head and num_classes != source_classes:
         continue  # Filled by re-initialisation below.
-      torch_key, transform = _torch_names(collection, path, len(shape.shape))
+      torch_key, transform, third = _torch_names(
+        collection, path, len(shape.shape)
+      )
       expected.add(torch_key)
       if torch_key not in tensors:
         missing.append(torch_key)
         continue
-      value = _convert(tensors[torch_key], transform)
+      value = _convert(tensors[torch_key], transform, third)
       if value.shape != shape.shape:
         mismatched.append(
           f"{torch_key}: torchvision {tensors[torch_key].shape} vs "
@@ -152,7 +198,7 @@ def from_torchvision(
   if missing or unexpected:
     raise KeyError(
       f"state_dict does not match xaijax {name}: "
-      f"missing {sorted(missing)}; unexpected {unexpected}."
+      f"missing {sorted(set(missing))}; unexpected {unexpected}."
     )
   if mismatched:
     raise ValueError(
