@@ -38,10 +38,22 @@ from xaijax.evaluate.localization import (
 )
 from xaijax.evaluate.road import keep_mask, linear_impute, road_scores
 from xaijax.evaluate.sanity import cascading_randomization, rank_correlation
+from xaijax.evaluate.uncertainty import (
+  aurc,
+  e_aurc,
+  expected_entropy,
+  mc_dropout_probs,
+  mutual_information,
+  predictive_entropy,
+  risk_coverage_curve,
+  tta_probs,
+  tta_views,
+)
 
 __all__ = [
   "adaptive_ece",
   "apply_temperature",
+  "aurc",
   "brier_score",
   "calibration_metrics",
   "cams_and_confidence",
@@ -51,19 +63,27 @@ __all__ = [
   "confidence_change",
   "confidence_scores",
   "deletion_insertion",
+  "e_aurc",
   "energy_pointing_game",
   "expected_calibration_error",
+  "expected_entropy",
   "fit_temperature",
   "iou",
   "keep_mask",
   "linear_impute",
   "localization_scores",
   "maximum_calibration_error",
+  "mc_dropout_probs",
+  "mutual_information",
   "negative_log_likelihood",
   "pointing_game",
+  "predictive_entropy",
   "rank_correlation",
   "reliability_diagram",
+  "risk_coverage_curve",
   "road_scores",
   "save_reliability_diagram",
   "scores_from_logits",
+  "tta_probs",
+  "tta_views",
 ]

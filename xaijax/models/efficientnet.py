@@ -141,8 +141,15 @@ class EfficientNet(nn.Module):
   dtype: Dtype = jnp.float32
 
   @nn.compact
-  def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
-    """(B, H, W, 3) normalised images -> (B, num_classes) float32 logits."""
+  def __call__(
+    self, x: jax.Array, train: bool = False, mc_dropout: bool = False
+  ) -> jax.Array:
+    """(B, H, W, 3) normalised images -> (B, num_classes) float32 logits.
+
+    `mc_dropout=True` keeps the classifier's dropout active with
+    `train=False` (Monte Carlo dropout; pass `rngs={"dropout": key}`);
+    BatchNorm keeps its running statistics and stochastic depth stays off.
+    """
     layers.check_images(x)
     x = Features(
       self.width_mult,
@@ -154,7 +161,7 @@ class EfficientNet(nn.Module):
     x = layers.GlobalAvgPool(name="avgpool")(x)
     x = Classifier(
       self.num_classes, self.dropout, self.dtype, name="classifier"
-    )(x, train)
+    )(x, train, mc_dropout)
     return x.astype(jnp.float32)
 
 
@@ -235,8 +242,12 @@ class Classifier(nn.Module):
   dtype: Dtype = jnp.float32
 
   @nn.compact
-  def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
-    x = nn.Dropout(self.dropout, deterministic=not train, name="0")(x)
+  def __call__(
+    self, x: jax.Array, train: bool = False, mc_dropout: bool = False
+  ) -> jax.Array:
+    x = nn.Dropout(
+      self.dropout, deterministic=not (train or mc_dropout), name="0"
+    )(x)
     return layers.dense(
       self.num_classes, x.shape[-1], dtype=self.dtype, name="1"
     )(x)

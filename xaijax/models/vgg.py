@@ -54,14 +54,18 @@ class Classifier(nn.Module):
   dtype: Dtype = jnp.float32
 
   @nn.compact
-  def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
+  def __call__(
+    self, x: jax.Array, train: bool = False, mc_dropout: bool = False
+  ) -> jax.Array:
     for index in (0, 3):
       x = layers.dense(
         self.hidden, x.shape[-1], dtype=self.dtype, name=str(index)
       )(x)
       x = layers.ReLU(name=str(index + 1))(x)
       x = nn.Dropout(
-        self.dropout, deterministic=not train, name=str(index + 2)
+        self.dropout,
+        deterministic=not (train or mc_dropout),
+        name=str(index + 2),
       )(x)
     return layers.dense(
       self.num_classes, x.shape[-1], dtype=self.dtype, name="6"
@@ -87,8 +91,14 @@ class VGG(nn.Module):
   dtype: Dtype = jnp.float32
 
   @nn.compact
-  def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
-    """(B, H, W, 3) normalised images -> (B, num_classes) float32 logits."""
+  def __call__(
+    self, x: jax.Array, train: bool = False, mc_dropout: bool = False
+  ) -> jax.Array:
+    """(B, H, W, 3) normalised images -> (B, num_classes) float32 logits.
+
+    `mc_dropout=True` keeps the classifier's dropout active with
+    `train=False` (Monte Carlo dropout; pass `rngs={"dropout": key}`).
+    """
     layers.check_images(x)
     x = x.astype(self.dtype)
     x = Features(VGG16, self.width_divisor, self.dtype, name="features")(x)
@@ -98,5 +108,5 @@ class VGG(nn.Module):
     x = x.transpose(0, 3, 1, 2).reshape(x.shape[0], -1)
     x = Classifier(
       self.num_classes, self.hidden, self.dropout, self.dtype, name="classifier"
-    )(x, train)
+    )(x, train, mc_dropout)
     return x.astype(jnp.float32)
