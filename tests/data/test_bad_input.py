@@ -103,7 +103,7 @@ def test_corrupt_images_skipped_and_counted(tmp_path):
   ds = data.load(
     cfg("brain_mri", tmp_path, skip_corrupt=True), str(tmp_path / "wd")
   )
-  assert ds.info["corrupt_skipped"] == 3
+  assert ds.findings.corrupt_skipped == 3
   assert sum(len(s) for s in ds.splits.values()) == 24
   rec = json.loads(Path(tmp_path / "wd" / "data_splits.json").read_text())
   assert rec["corrupt_skipped"] == 3 and len(rec["corrupt_files"]) == 3
@@ -132,7 +132,7 @@ def test_non_image_files_ignored_and_counted(tmp_path):
   (tmp_path / "Testing" / "notumor" / "labels.csv").write_text("a,b")
   (tmp_path / "Testing" / "Thumbs.db").write_bytes(b"\0")
   ds = data.load(cfg("brain_mri", tmp_path), str(tmp_path / "wd"))
-  assert ds.info["ignored_files"] == 4
+  assert ds.findings.ignored_files == 4
   assert sum(len(s) for s in ds.splits.values()) == 24
   assert "ignored_files: 4" in ds.summary()
   assert (
@@ -150,15 +150,15 @@ def test_duplicates_across_train_and_test_reported(tmp_path, caplog):
     tmp_path / "Testing" / "glioma" / "copy.jpg",
   )
   ds = data.load(cfg("brain_mri", tmp_path), str(tmp_path / "wd"))
-  dup = ds.info["duplicates"]
+  dup = ds.findings.duplicates
   assert len(dup) == 1
-  assert {dup[0]["a"], dup[0]["b"]} == {
+  assert {dup[0].a, dup[0].b} == {
     os.path.join("Training", "glioma", "img_001.jpg"),
     os.path.join("Testing", "glioma", "copy.jpg"),
   }
   assert "leakage" in caplog.text
   rec = json.loads(Path(tmp_path / "wd" / "data_splits.json").read_text())
-  assert rec["duplicates"][0]["sha1"] == dup[0]["sha1"]
+  assert rec["duplicates"][0]["sha256"] == dup[0].sha256
 
 
 def test_duplicates_inside_the_pool_stay_together(tmp_path):
@@ -169,7 +169,7 @@ def test_duplicates_inside_the_pool_stay_together(tmp_path):
     )
   for seed in range(5):
     ds = data.load(cfg("folder", tmp_path, seed=seed))
-    assert not ds.info["duplicates"]
+    assert not ds.findings.duplicates
 
 
 def test_class_count_mismatch_with_model_head(tmp_path):

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from xaijax import data
-from xaijax.data import core, preprocess
+from xaijax.data import dataset, preprocess, sources
 
 
 def _encode(img: Image.Image, fmt="PNG") -> bytes:
@@ -121,7 +121,7 @@ def test_brightness_contrast_only_change_intensity(small_cfg):
   assert np.corrcoef(a.reshape(-1), b.reshape(-1))[0, 1] > 0.95
 
 
-class _CountingSource(core.Source):
+class _CountingSource(sources.Source):
   """Records how many examples are being held at once."""
 
   def __init__(self, n):
@@ -138,7 +138,7 @@ class _CountingSource(core.Source):
 def test_streaming_reads_at_most_prefetch_plus_one_batches(small_cfg):
   small_cfg.prefetch = 2
   src = _CountingSource(10_000)
-  split = core.Split("train", src, np.arange(10_000), small_cfg, ("a", "b"))
+  split = dataset.Split("train", src, np.arange(10_000), small_cfg, ("a", "b"))
   it = data.train_batches(split, batch_size=8)
   next(it)
   time.sleep(0.2)

@@ -34,7 +34,7 @@ def test_brain_mri_kaggle_testing():
   counts = sum(s.class_counts() for s in ds.splits.values())
   np.testing.assert_array_equal(counts, [300, 306, 405, 300])
   # Only Testing/ is there: it is split by seed, stratified.
-  assert any("no training split" in n for n in ds.info["notes"])
+  assert any("no training split" in n for n in ds.findings.notes)
   frac = ds.test.class_counts() / counts
   np.testing.assert_allclose(frac, 0.2, atol=0.01)
   # Grayscale JPEGs of mixed sizes -> 3 equal channels at 64 px.
@@ -110,9 +110,9 @@ def test_skin_isic_9_class_with_spaces_and_duplicates(tmp_path):
   assert len(ds.test) == 118
   # This copy of the set has byte-identical files across Train and Test
   # (and across classes): they are found and written to the split record.
-  assert ds.info["duplicates"] and ds.info["label_conflicts"]
+  assert ds.findings.duplicates and ds.findings.label_conflicts
   rec = json.loads(Path(tmp_path / "data_splits.json").read_text())
-  assert len(rec["duplicates"]) == len(ds.info["duplicates"])
+  assert len(rec["duplicates"]) == len(ds.findings.duplicates)
   raw, _ = ds.test.raw(0)
   assert raw.shape == (90, 90, 3)  # libjpeg's 1/2 scale, still >= 64 px
   ds.test.source.draft = False

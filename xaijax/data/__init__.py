@@ -22,10 +22,16 @@ from xaijax.data.config import (
   IMAGENET_STD,
   default_config,
 )
-from xaijax.data.core import Dataset, Split, check_num_classes
+from xaijax.data.dataset import (
+  Dataset,
+  Findings,
+  Split,
+  check_config,
+  check_num_classes,
+  load,
+)
 from xaijax.data.errors import DataError
-from xaijax.data.folders import group_key
-from xaijax.data.loaders import load
+from xaijax.data.layouts.class_folders import group_key
 from xaijax.data.pipeline import (
   eval_batches,
   num_eval_batches,
@@ -43,7 +49,9 @@ __all__ = [
   "IMAGENET_STD",
   "DataError",
   "Dataset",
+  "Findings",
   "Split",
+  "check_config",
   "check_num_classes",
   "class_weights",
   "default_config",

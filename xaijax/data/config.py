@@ -8,18 +8,13 @@ from the command line, e.g. `--config.data.root=/data/chest_xray`.
 
 import ml_collections
 
+from xaijax.data.layouts import LAYOUTS
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
-DATASETS = (
-  "synthetic",
-  "brain_mri",
-  "chest_xray",
-  "skin",
-  "ham10000",
-  "medmnist",
-  "folder",
-)
+# Every `data.name`, one per published layout (xaijax/data/layouts/).
+DATASETS = tuple(LAYOUTS)
 
 
 def default_config() -> ml_collections.ConfigDict:

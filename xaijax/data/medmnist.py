@@ -9,6 +9,7 @@ cache file under the system temp folder and memory-mapped from there.
 Either way an image is read only when a batch needs it.
 """
 
+import dataclasses
 import hashlib
 import os
 import struct
@@ -17,14 +18,10 @@ import zipfile
 
 import numpy as np
 
-from xaijax.data import core
-from xaijax.data.errors import DataError
+from xaijax.data.layouts import base
+from xaijax.data.sources import ArraySource
 
-LAYOUT = (
-  "a MedMNIST .npz file (e.g. pneumoniamnist.npz, dermamnist_224.npz) with "
-  "arrays train_images, train_labels, val_images, val_labels, test_images, "
-  "test_labels; data.root is the file, or a folder holding exactly one .npz"
-)
+SPLITS = ("train", "val", "test")
 SOURCE = (
   "MedMNIST v2 (Yang et al., Scientific Data 2023) on Zenodo "
   "(https://zenodo.org/records/10519652, doi:10.5281/zenodo.10519652), "
@@ -89,13 +86,6 @@ for _f in ("organamnist", "organcmnist", "organsmnist"):
   CLASS_NAMES[_f] = _ORGAN
 
 
-def _fail(msg: str):
-  raise DataError(
-    f"{msg}\nExpected for data.name='medmnist': {LAYOUT}.\n"
-    f"Published as: {SOURCE}."
-  )
-
-
 def _member_array(path: str, zf: zipfile.ZipFile, key: str):
   """The array `key` of an npz: a read-only memmap where possible."""
   name = key + ".npy"
@@ -122,8 +112,9 @@ def _member_array(path: str, zf: zipfile.ZipFile, key: str):
   if nbytes <= IN_MEMORY_LIMIT:
     with zf.open(zi) as f:
       return np.lib.format.read_array(f)
+  # One cache folder per file version (path, size and modification time).
   st = os.stat(path)
-  tag = hashlib.sha1(
+  tag = hashlib.sha256(
     f"{os.path.abspath(path)}:{st.st_size}:{st.st_mtime_ns}".encode()
   ).hexdigest()[:16]
   cache = os.path.join(tempfile.gettempdir(), "xaijax_npz_cache", tag)
@@ -144,97 +135,102 @@ def flag_of(path: str) -> str:
   return stem.rsplit("_", 1)[0] if stem.rsplit("_", 1)[-1].isdigit() else stem
 
 
-def load(cfg) -> core.Dataset:
-  root = os.path.expanduser(cfg.root)
-  if not root:
-    _fail("data.root is not set: give the .npz file.")
-  if os.path.isdir(root):
-    npz = sorted(f for f in os.listdir(root) if f.endswith(".npz"))
-    if len(npz) != 1:
-      _fail(
-        f"{os.path.abspath(root)} holds {len(npz)} .npz files "
-        f"({', '.join(npz) or 'none'}); set data.root to one of them."
-      )
-    root = os.path.join(root, npz[0])
-  if not os.path.isfile(root):
-    _fail(f"MedMNIST file {os.path.abspath(root)} does not exist.")
-  try:
-    zf = zipfile.ZipFile(root)
-  except (zipfile.BadZipFile, OSError) as e:
-    _fail(f"{os.path.abspath(root)} is not a readable .npz file ({e}).")
-  with zf:
-    keys = {n[:-4] for n in zf.namelist() if n.endswith(".npy")}
-    need = [
-      f"{s}_{k}" for s in ("train", "val", "test") for k in ("images", "labels")
-    ]
-    missing = [k for k in need if k not in keys]
-    if missing:
-      _fail(
-        f"{os.path.abspath(root)} lacks array(s) {', '.join(missing)} "
-        f"(found {', '.join(sorted(keys))})."
-      )
-    images, labels, official, ids = [], [], [], []
-    for split in ("train", "val", "test"):
-      im = _member_array(root, zf, f"{split}_images")
-      with zf.open(f"{split}_labels.npy") as f:
-        lab = np.lib.format.read_array(f)
-      if lab.ndim == 2 and lab.shape[1] != 1:
-        _fail(
-          f"{os.path.abspath(root)} is multi-label (labels of shape "
-          f"{lab.shape}, e.g. ChestMNIST); xaijax trains single-label "
-          "classifiers."
+@dataclasses.dataclass(frozen=True)
+class MedMNIST(base.Layout):
+  """A MedMNIST `.npz` file and its official train/val/test splits.
+
+  Attributes:
+    flag: the one MedMNIST flag this dataset accepts (e.g. `pathmnist`), or
+      "" for any.
+  """
+
+  flag: str = ""
+
+  def list(self, cfg) -> base.Listing:
+    path = self.npz_path(cfg)
+    try:
+      zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as e:
+      raise self.error(f"{path} is not a readable .npz file ({e}).") from e
+    with zf:
+      keys = {n[:-4] for n in zf.namelist() if n.endswith(".npy")}
+      need = [f"{s}_{k}" for s in SPLITS for k in ("images", "labels")]
+      missing = [k for k in need if k not in keys]
+      if missing:
+        raise self.error(
+          f"{path} lacks array(s) {', '.join(missing)} (found "
+          f"{', '.join(sorted(keys))})."
         )
-      if im.ndim not in (3, 4) or len(im) != len(lab):
-        _fail(
-          f"{split}_images has shape {im.shape} and {split}_labels "
-          f"{lab.shape}: expected (N, H, W[, C]) images and N labels."
+      images, labels, official, ids = [], [], [], []
+      for split in SPLITS:
+        im = _member_array(path, zf, f"{split}_images")
+        with zf.open(f"{split}_labels.npy") as f:
+          lab = np.lib.format.read_array(f)
+        if lab.ndim == 2 and lab.shape[1] != 1:
+          raise self.error(
+            f"{path} is multi-label (labels of shape {lab.shape}, e.g. "
+            "ChestMNIST); xaijax trains single-label classifiers."
+          )
+        if im.ndim not in (3, 4) or len(im) != len(lab):
+          raise self.error(
+            f"{split}_images has shape {im.shape} and {split}_labels "
+            f"{lab.shape}: expected (N, H, W[, C]) images and N labels."
+          )
+        images.append(im)
+        labels.append(lab.reshape(-1).astype(np.int32))
+        official += [split] * len(lab)
+        ids += [f"npz:{split}:{i}" for i in range(len(lab))]
+    flag = flag_of(path)
+    k = int(max(lab.max() for lab in labels)) + 1
+    names = CLASS_NAMES.get(flag, tuple(f"class_{i}" for i in range(k)))
+    if len(names) < k:
+      names = tuple(f"class_{i}" for i in range(k))
+    return base.Listing(
+      name=self.name,
+      source=ArraySource(images, np.concatenate(labels), ids),
+      official=np.asarray(official),
+      class_names=names,
+      root=path,
+      layout=f"MedMNIST npz ({flag}, {images[0].shape[1]} px)",
+      notes=("MedMNIST's official train/val/test splits",),
+      official_val=True,
+    )
+
+  def npz_path(self, cfg) -> str:
+    """The .npz file `cfg.root` names (itself, or the one in a folder)."""
+    root = os.path.expanduser(cfg.root)
+    if not root:
+      raise self.error("data.root is not set: give the .npz file.")
+    if os.path.isdir(root):
+      npz = sorted(
+        f
+        for f in os.listdir(root)
+        if f.endswith(".npz") and (not self.flag or flag_of(f) == self.flag)
+      )
+      if len(npz) != 1:
+        raise self.error(
+          f"{os.path.abspath(root)} holds {len(npz)} "
+          f"{self.flag + ' ' if self.flag else ''}.npz files "
+          f"({', '.join(npz) or 'none'}); set data.root to one of them."
         )
-      images.append(im)
-      labels.append(lab.reshape(-1).astype(np.int32))
-      official += [split] * len(lab)
-      ids += [f"npz:{split}:{i}" for i in range(len(lab))]
-  flag = flag_of(root)
-  k = int(max(lab.max() for lab in labels)) + 1
-  names = CLASS_NAMES.get(flag, tuple(f"class_{i}" for i in range(k)))
-  if len(names) < k:
-    names = tuple(f"class_{i}" for i in range(k))
-  source = _ConcatSource(images, np.concatenate(labels), ids)
-  info = {
-    "root": os.path.abspath(root),
-    "layout": f"MedMNIST npz ({flag}, {images[0].shape[1]} px)",
-    "notes": ["MedMNIST's official train/val/test splits"],
-  }
-  hashes = []
-  if cfg.check_duplicates:
-    hashes = [
-      hashlib.sha1(np.ascontiguousarray(im[i]).tobytes()).hexdigest()
-      for im in images
-      for i in range(len(im))
-    ]
-  if cfg.grouping:
-    raise DataError("data.grouping does not apply to medmnist.")
-  return core.build(
-    "medmnist",
-    source,
-    np.asarray(official),
-    names,
-    cfg,
-    info,
-    hashes=hashes,
-    official_val=True,
-  )
+      root = os.path.join(root, npz[0])
+    if not os.path.isfile(root):
+      raise self.error(f"MedMNIST file {os.path.abspath(root)} does not exist.")
+    if self.flag and flag_of(root) != self.flag:
+      raise self.error(
+        f"{os.path.abspath(root)} is not a {self.flag} file (its name says "
+        f"'{flag_of(root)}')."
+      )
+    return os.path.abspath(root)
 
 
-class _ConcatSource(core.Source):
-  """Several image arrays (one per official split) as one source."""
-
-  def __init__(self, arrays, labels, ids):
-    super().__init__(labels, ids)
-    self.arrays = arrays
-    self.starts = np.cumsum([0] + [len(a) for a in arrays])
-
-  def read(self, i, size):
-    a = int(np.searchsorted(self.starts, i, side="right")) - 1
-    from xaijax.data.preprocess import array_to_rgb
-
-    return array_to_rgb(np.asarray(self.arrays[a][i - self.starts[a]])), None
+MEDMNIST = MedMNIST(
+  name="medmnist",
+  expected=(
+    "a MedMNIST .npz file (e.g. pneumoniamnist.npz, dermamnist_224.npz) "
+    "with arrays train_images, train_labels, val_images, val_labels, "
+    "test_images, test_labels; data.root is the file, or a folder holding "
+    "exactly one .npz"
+  ),
+  published=SOURCE,
+)

@@ -21,7 +21,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from xaijax.data.core import Split
+from xaijax.data import streams
+from xaijax.data.dataset import Split
 from xaijax.data.errors import DataError
 
 
@@ -133,13 +134,17 @@ def train_batches(
       e, k = divmod(step, spe)
       if e != epoch:
         epoch = e
-        perm = np.random.default_rng([seed, 0xE90C, e]).permutation(len(split))
+        perm = np.random.default_rng([seed, streams.EPOCH, e]).permutation(
+          len(split)
+        )
       rows = perm[k * b + lo : k * b + lo + local]
       yield [(int(i), e) for i in rows]
       step += 1
 
   def make(i, e):
-    rng = np.random.default_rng([seed, 0xA06, e, i]) if use_aug else None
+    rng = (
+      np.random.default_rng([seed, streams.AUGMENT, e, i]) if use_aug else None
+    )
     return split.example(i, rng)
 
   for examples in _run(jobs(), make, cfg.num_workers, cfg.prefetch):

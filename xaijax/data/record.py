@@ -9,6 +9,7 @@ files. A rerun on the same workdir compares hashes, so a resumed run can
 never silently train or test on different images.
 """
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -19,6 +20,7 @@ FILENAME = "data_splits.json"
 
 
 def split_hash(split) -> str:
+  """SHA-256 over the split's "id<TAB>label" lines: membership and order."""
   h = hashlib.sha256()
   for i, y in zip(split.ids, split.labels, strict=True):
     h.update(f"{i}\t{int(y)}\n".encode())
@@ -26,12 +28,13 @@ def split_hash(split) -> str:
 
 
 def make(dataset) -> dict:
+  """The record of a `Dataset` (a JSON-ready dict)."""
   cfg = dataset.config
-  info = dataset.info
+  f = dataset.findings
   return {
     "dataset": dataset.name,
-    "root": info.get("root", ""),
-    "layout": info.get("layout", ""),
+    "root": f.root,
+    "layout": f.layout,
     "class_names": list(dataset.class_names),
     "seed": int(cfg.seed),
     "val_fraction": float(cfg.val_fraction),
@@ -40,13 +43,13 @@ def make(dataset) -> dict:
     "fold": int(cfg.fold),
     "grouping": cfg.grouping,
     "limit": int(cfg.limit),
-    "notes": info.get("notes", []),
-    "ignored_files": info.get("ignored_files", 0),
-    "corrupt_skipped": info.get("corrupt_skipped", 0),
-    "corrupt_files": info.get("corrupt_files", []),
-    "duplicate_files": info.get("duplicate_files", 0),
-    "duplicates": info.get("duplicates", []),
-    "label_conflicts": info.get("label_conflicts", []),
+    "notes": list(f.notes),
+    "ignored_files": f.ignored_files,
+    "corrupt_skipped": f.corrupt_skipped,
+    "corrupt_files": list(f.corrupt_files),
+    "duplicate_files": f.duplicate_files,
+    "duplicates": [dataclasses.asdict(d) for d in f.duplicates],
+    "label_conflicts": [dataclasses.asdict(c) for c in f.label_conflicts],
     "splits": {
       name: {
         "count": len(s),

@@ -28,6 +28,7 @@ import math
 import numpy as np
 from PIL import Image
 
+from xaijax.data import streams
 from xaijax.data.errors import DataError
 
 MODALITIES = ("mri", "xray", "dermoscopy")
@@ -61,7 +62,7 @@ def class_cues(c: int) -> dict:
 
 def labels(num_images: int, num_classes: int, seed: int) -> np.ndarray:
   """Balanced labels in a seeded order (class counts differ by at most 1)."""
-  rng = np.random.default_rng([seed, 0x1ABE1])
+  rng = np.random.default_rng([seed, streams.LABELS])
   return (rng.permutation(num_images) % num_classes).astype(np.int32)
 
 
@@ -180,7 +181,7 @@ def generate(index: int, label: int, cfg_syn, size: int):
     cfg_syn: `config.synthetic` (modality, difficulty, seed, num_classes).
     size: output side in pixels.
   """
-  rng = np.random.default_rng([cfg_syn.seed, index, 0x5EED])
+  rng = np.random.default_rng([cfg_syn.seed, index, streams.IMAGE])
   d = float(cfg_syn.difficulty)
   k = cfg_syn.num_classes
   img, organ = _background(rng, cfg_syn.modality, size)

@@ -23,38 +23,41 @@ decoding identical to the folder path. `tfds.data_source` then works
 without TensorFlow; `tfds.load` (tf.data) still needs it.
 """
 
-import hashlib
-import os
 from typing import ClassVar
 
 import numpy as np
 import tensorflow_datasets as tfds
 
 from xaijax.data import config as config_lib
-from xaijax.data import core, folders, preprocess
+from xaijax.data import layouts
 from xaijax.data.errors import DataError
+from xaijax.data.layouts import class_folders, ham10000
+from xaijax.data.sources import EncodedSource
 
 _VARIANTS = {
-  "brain_mri": {"default": folders.SPECS["brain_mri"]["classes"]},
+  "brain_mri": {"default": class_folders.BRAIN_MRI.classes},
   "chest_xray": {
     "kermany": ("NORMAL", "PNEUMONIA"),
     "covid": ("COVID19", "NORMAL", "PNEUMONIA"),
   },
-  "skin": {"isic9": folders.ISIC9, "benign_malignant": ("benign", "malignant")},
-  "ham10000": {"default": folders.HAM7},
+  "skin": {
+    "isic9": class_folders.ISIC9,
+    "benign_malignant": ("benign", "malignant"),
+  },
+  "ham10000": {"default": ham10000.HAM7},
 }
 
 
 def _instructions(name: str) -> str:
-  spec = folders.SPECS[name]
+  layout = layouts.LAYOUTS[name]
   return (
     f"Download it yourself and pass the folder as manual_dir.\n"
-    f"Layout: {spec['layout']}.\nPublished as: {spec['source']}."
+    f"Layout: {layout.expected}.\nPublished as: {layout.published}."
   )
 
 
 class _Builder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
-  """Common code: list with xaijax.data.folders, yield the files' bytes."""
+  """Common code: list with xaijax.data.layouts, yield the files' bytes."""
 
   VERSION = tfds.core.Version("1.0.0")
   RELEASE_NOTES: ClassVar[dict] = {
@@ -89,11 +92,12 @@ class _Builder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
     cfg = config_lib.default_config()
     cfg.name = self.DATA_NAME
     cfg.root = str(dl_manager.manual_dir)
-    lst = folders.listing(cfg)
+    lst = layouts.listing(cfg)
     want = tuple(self.info.features["label"].names)
-    if tuple(lst.classes) != want:
+    if lst.class_names != want:
       raise DataError(
-        f"{cfg.root} holds classes {', '.join(lst.classes)}, but the builder "
+        f"{cfg.root} holds classes {', '.join(lst.class_names)}, but the "
+        "builder "
         f"config '{self.builder_config.name}' expects {', '.join(want)}; "
         "choose the matching config."
       )
@@ -104,16 +108,15 @@ class _Builder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
     return splits
 
   def _generate_examples(self, lst, idx):
+    src = lst.source
     for i in idx:
-      with open(os.path.join(lst.root, lst.relpaths[i]), "rb") as f:
-        data = f.read()
       yield (
-        lst.relpaths[i],
+        src.ids[i],
         {
-          "image": data,
-          "label": int(lst.labels[i]),
-          "file": lst.relpaths[i],
-          "group": str(lst.groups[i]),
+          "image": src.stored(i),
+          "label": int(src.labels[i]),
+          "file": src.ids[i],
+          "group": str(src.groups[i]),
         },
       )
 
@@ -184,21 +187,29 @@ def prepare(name: str, manual_dir: str, data_dir: str, variant: str = ""):
   return b
 
 
-class _TfdsSource:
-  """Random access over prepared TFDS splits (array_record)."""
+class _TfdsSource(EncodedSource):
+  """Examples of prepared TFDS splits (array_record), read on request."""
 
-  def __init__(self, sources, draft):
-    self.sources = sources  # list of (data source, length)
+  def __init__(self, sources, labels, ids, groups, *, draft, name):
+    super().__init__(labels, ids, groups, draft=draft)
+    self.sources = sources
     self.starts = np.cumsum([0] + [len(s) for s in sources])
-    self.draft = draft
+    self.name = name
 
-  def record(self, i):
+  def where(self, i):
+    return f"{self.ids[i]} in {self.name}"
+
+  def stored(self, i):
     k = int(np.searchsorted(self.starts, i, side="right")) - 1
-    return self.sources[k][int(i - self.starts[k])]
+    return self.sources[k][int(i - self.starts[k])]["image"]
 
 
-def load_prepared(cfg):
-  """A Dataset from a prepared builder in `cfg.tfds_data_dir`."""
+def _text(value) -> str:
+  return value.decode() if isinstance(value, bytes) else value
+
+
+def listing(cfg) -> layouts.Listing:
+  """The listing of a prepared builder in `cfg.tfds_data_dir`."""
   full = builder_name(cfg.name, cfg.tfds_config)
   builder = BUILDERS[cfg.name](
     data_dir=cfg.tfds_data_dir, config=full.split("/")[1]
@@ -213,51 +224,22 @@ def load_prepared(cfg):
     )
   split_names = sorted(builder.info.splits)
   sources = [builder.as_data_source(split=s) for s in split_names]
-  reader = _TfdsSource(sources, bool(cfg.jpeg_draft))
-  labels, ids, groups, official, hashes = [], [], [], [], []
-  info = {"root": f"{cfg.tfds_data_dir} ({full})", "layout": f"TFDS {full}"}
-  bad = []
+  labels, ids, groups, official = [], [], [], []
   for s, src in zip(split_names, sources, strict=True):
     for start in range(0, len(src), 256):
       rows = src.__getitems__(list(range(start, min(start + 256, len(src)))))
       for r in rows:
-        f = r["file"].decode() if isinstance(r["file"], bytes) else r["file"]
-        g = r["group"].decode() if isinstance(r["group"], bytes) else r["group"]
         labels.append(int(r["label"]))
-        ids.append(f)
-        groups.append(g)
+        ids.append(_text(r["file"]))
+        groups.append(_text(r["group"]))
         official.append("" if s == "all" else s)
-        if cfg.check_duplicates:
-          hashes.append(hashlib.sha1(r["image"]).hexdigest())
-        if cfg.verify != "none":
-          try:
-            preprocess.decode(r["image"], size=64)
-          except (OSError, ValueError, SyntaxError) as e:
-            bad.append(f"{f}: {e}")
-  if bad:
-    raise DataError(
-      f"{len(bad)} corrupt image(s) in {full}:\n  " + "\n  ".join(bad[:10])
-    )
-  classes, labels = folders.apply_grouping(
-    cfg, cfg.name, builder.info.features["label"].names, labels, info
-  )
-
-  class Source(core.Source):
-    def read(self, i, size):
-      rec = reader.record(i)
-      try:
-        return preprocess.decode(
-          rec["image"], size=size, draft=reader.draft
-        ), None
-      except (OSError, ValueError, SyntaxError) as e:
-        raise DataError(f"Corrupt image {self.ids[i]} in {full}: {e}") from e
-
-  return core.build(
-    cfg.name,
-    Source(labels, ids, groups),
-    np.asarray(official),
-    classes,
-    cfg,
-    info,
-    hashes=hashes,
+  return layouts.Listing(
+    name=cfg.name,
+    source=_TfdsSource(
+      sources, labels, ids, groups, draft=bool(cfg.jpeg_draft), name=full
+    ),
+    official=np.asarray(official),
+    class_names=tuple(builder.info.features["label"].names),
+    root=f"{cfg.tfds_data_dir} ({full})",
+    layout=f"TFDS {full}",
   )
