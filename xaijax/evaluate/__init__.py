@@ -37,6 +37,14 @@ from xaijax.evaluate.localization import (
   pointing_game,
 )
 from xaijax.evaluate.road import keep_mask, linear_impute, road_scores
+from xaijax.evaluate.robustness import (
+  avg_sensitivity,
+  local_lipschitz_estimate,
+  map_similarity,
+  max_sensitivity,
+  ssim,
+  top_k_iou,
+)
 from xaijax.evaluate.sanity import cascading_randomization, rank_correlation
 from xaijax.evaluate.uncertainty import (
   aurc,
@@ -54,6 +62,7 @@ __all__ = [
   "adaptive_ece",
   "apply_temperature",
   "aurc",
+  "avg_sensitivity",
   "brier_score",
   "calibration_metrics",
   "cams_and_confidence",
@@ -71,7 +80,10 @@ __all__ = [
   "iou",
   "keep_mask",
   "linear_impute",
+  "local_lipschitz_estimate",
   "localization_scores",
+  "map_similarity",
+  "max_sensitivity",
   "maximum_calibration_error",
   "mc_dropout_probs",
   "mutual_information",
@@ -84,6 +96,8 @@ __all__ = [
   "road_scores",
   "save_reliability_diagram",
   "scores_from_logits",
+  "ssim",
+  "top_k_iou",
   "tta_probs",
   "tta_views",
 ]
