@@ -1,6 +1,6 @@
 # Copyright 2026 The xaijax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""A medical image corruption suite: 15 corruptions at 5 severities each.
+"""A medical image corruption suite: 14 corruptions at 5 severities each.
 
     from xaijax.data import corruptions
     x = corruptions.to_unit(images, cfg.mean, cfg.std)          # [0, 1]
