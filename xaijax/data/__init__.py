@@ -13,24 +13,35 @@
 Datasets: synthetic lesions (with masks), the Kaggle brain tumor MRI
 layout, Kermany chest X-ray (2- and 3-class), skin lesions (class folders,
 the 9-class ISIC set, HAM10000 with its metadata CSV), MedMNIST .npz, and
-any class-folder tree. See docs/data.md.
+any class-folder tree; external test sets (brain MRI yes/no, COVID-19
+Radiography, PH2 with lesion masks) with label maps and duplicate removal
+(`load_external`). See docs/data.md.
 """
 
 from xaijax.data.config import (
   DATASETS,
+  EXTERNAL_DATASETS,
   IMAGENET_MEAN,
   IMAGENET_STD,
+  check_config,
   default_config,
 )
 from xaijax.data.dataset import (
   Dataset,
   Findings,
   Split,
-  check_config,
   check_num_classes,
   load,
 )
 from xaijax.data.errors import DataError
+from xaijax.data.external import (
+  ExternalSet,
+  LabelMap,
+  load_external,
+  map_labels,
+  map_probabilities,
+  remove_duplicates,
+)
 from xaijax.data.layouts.class_folders import group_key
 from xaijax.data.pipeline import (
   eval_batches,
@@ -45,11 +56,14 @@ from xaijax.data.splits import class_weights
 
 __all__ = [
   "DATASETS",
+  "EXTERNAL_DATASETS",
   "IMAGENET_MEAN",
   "IMAGENET_STD",
   "DataError",
   "Dataset",
+  "ExternalSet",
   "Findings",
+  "LabelMap",
   "Split",
   "check_config",
   "check_num_classes",
@@ -58,8 +72,12 @@ __all__ = [
   "eval_batches",
   "group_key",
   "load",
+  "load_external",
+  "map_labels",
+  "map_probabilities",
   "num_eval_batches",
   "prefetch_to_device",
+  "remove_duplicates",
   "steps_per_epoch",
   "to_global",
   "train_batches",

@@ -1,13 +1,18 @@
 # Copyright 2026 The xaijax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""The data section of a config: `config.data = data.default_config()`.
+"""The data section of a config: `config.data = data.default_config()`,
+and `check_config(config.data)`, what `load` checks before reading anything.
 
 Every field has a concrete type (no None), so each one can be overridden
 from the command line, e.g. `--config.data.root=/data/chest_xray`.
 """
 
+import os
+
 import ml_collections
 
+from xaijax.data.errors import DataError
+from xaijax.data.integrity import VERIFY_LEVELS
 from xaijax.data.layouts import LAYOUTS
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -15,6 +20,9 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 # Every `data.name`, one per published layout (xaijax/data/layouts/).
 DATASETS = tuple(LAYOUTS)
+# The external validation sets among them (every image a test image).
+EXTERNAL_DATASETS = tuple(n for n, lay in LAYOUTS.items() if lay.test_only)
+EXTERNAL_FIELDS = ("groups", "mapping", "name", "root")
 
 
 def default_config() -> ml_collections.ConfigDict:
@@ -75,4 +83,51 @@ def default_config() -> ml_collections.ConfigDict:
   c.synthetic.modality = "mri"  # "mri", "xray" or "dermoscopy"
   c.synthetic.difficulty = 0.3  # 0 (obvious) .. 1 (shape is the only cue)
   c.synthetic.seed = 0  # the images; `seed` above only splits/augments
+  # External validation sets: {key: xaijax.data.external.entry(name, root,
+  # mapping, groups)}, each read by xaijax.data.load_external with the
+  # settings above. Empty: none.
+  c.external = ml_collections.ConfigDict()
   return c
+
+
+def check_config(cfg) -> None:
+  """Every name and value of a data config, and that its root exists,
+  without listing a file: what a launch checks before any work starts.
+
+  Raises:
+    DataError: the first bad value, naming the valid ones.
+  """
+  if cfg.name not in LAYOUTS:
+    raise DataError(
+      f"Unknown dataset '{cfg.name}'; data.name must be one of "
+      f"{', '.join(LAYOUTS)}."
+    )
+  if cfg.image_size < 8:
+    raise DataError(f"data.image_size must be >= 8, got {cfg.image_size}.")
+  for f in ("val_fraction", "test_fraction"):
+    if not 0.0 <= cfg[f] < 1.0:
+      raise DataError(f"data.{f} must be in [0, 1), got {cfg[f]}.")
+  if cfg.verify not in VERIFY_LEVELS:
+    raise DataError(
+      f"data.verify must be one of {', '.join(VERIFY_LEVELS)}, got "
+      f"'{cfg.verify}'."
+    )
+  for key, e in cfg.get("external", {}).items():
+    where = f"data.external.{key}"
+    if not isinstance(e, ml_collections.ConfigDict) or tuple(sorted(e)) != (
+      EXTERNAL_FIELDS
+    ):
+      raise DataError(
+        f"{where} must have exactly the fields {', '.join(EXTERNAL_FIELDS)}: "
+        "make it with xaijax.data.external.entry(name, root, mapping, "
+        "groups)."
+      )
+    if e.name not in EXTERNAL_DATASETS:
+      raise DataError(
+        f"{where}.name is '{e.name}'; external datasets: "
+        f"{', '.join(EXTERNAL_DATASETS)}."
+      )
+  uses_root = cfg.name != "synthetic" and not cfg.tfds_data_dir
+  if uses_root and not os.path.exists(os.path.expanduser(cfg.root)):
+    what = "is not set" if not cfg.root else f"'{cfg.root}' does not exist"
+    raise LAYOUTS[cfg.name].error(f"data.root {what} (data.name='{cfg.name}').")

@@ -9,11 +9,10 @@
 
 import dataclasses
 import logging
-import os
 
 import numpy as np
 
-from xaijax.data import integrity, layouts, preprocess, record, splits
+from xaijax.data import config, integrity, layouts, preprocess, record, splits
 from xaijax.data.errors import DataError
 from xaijax.data.sources import Source
 
@@ -203,39 +202,6 @@ def check_num_classes(dataset, num_classes: int) -> None:
     )
 
 
-def _check_config(cfg) -> None:
-  if cfg.image_size < 8:
-    raise DataError(f"data.image_size must be >= 8, got {cfg.image_size}.")
-  for f in ("val_fraction", "test_fraction"):
-    if not 0.0 <= cfg[f] < 1.0:
-      raise DataError(f"data.{f} must be in [0, 1), got {cfg[f]}.")
-  if cfg.verify not in integrity.VERIFY_LEVELS:
-    raise DataError(
-      f"data.verify must be one of {', '.join(integrity.VERIFY_LEVELS)}, "
-      f"got '{cfg.verify}'."
-    )
-
-
-def check_config(cfg) -> None:
-  """Every name and value of a data config, and that its root exists,
-  without listing a file: what a launch checks before any work starts.
-
-  Raises:
-    DataError: the first bad value, naming the valid ones.
-  """
-  if cfg.name not in layouts.LAYOUTS:
-    raise DataError(
-      f"Unknown dataset '{cfg.name}'; data.name must be one of "
-      f"{', '.join(layouts.LAYOUTS)}."
-    )
-  _check_config(cfg)
-  uses_root = cfg.name != "synthetic" and not cfg.tfds_data_dir
-  if uses_root and not os.path.exists(os.path.expanduser(cfg.root)):
-    layout = layouts.LAYOUTS[cfg.name]
-    what = "is not set" if not cfg.root else f"'{cfg.root}' does not exist"
-    raise layout.error(f"data.root {what} (data.name='{cfg.name}').")
-
-
 def assemble(lst: layouts.Listing, cfg) -> Dataset:
   """Checks a listing's files and partitions it into a Dataset.
 
@@ -323,7 +289,7 @@ def load(cfg, workdir: str | None = None) -> Dataset:
     DataError: anything about the data the user can fix, with the path,
       the expected layout and where the dataset is published.
   """
-  check_config(cfg)
+  config.check_config(cfg)
   if cfg.tfds_data_dir and cfg.name != "synthetic":
     from xaijax.data import tfds_builders
 

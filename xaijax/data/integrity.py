@@ -8,7 +8,10 @@
   from which come identical files filed under different classes (label
   noise) and identical files in two different splits (leakage). Inside a
   pool that we split ourselves, identical files are grouped (splits.py), so
-  only a layout's own official split can separate them.
+  only a layout's own official split can separate them;
+* a perceptual hash (pHash) for copies that were resized or re-encoded, and
+  the pixel comparison that must confirm a pHash match (external.py uses
+  both against the training images).
 """
 
 import concurrent.futures
@@ -19,6 +22,7 @@ import logging
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import scipy.fft
 from PIL import Image
 
 from xaijax.data import preprocess
@@ -208,3 +212,46 @@ def label_conflicts(
       conflicts[0].class_b,
     )
   return copies, tuple(conflicts)
+
+
+# pHash as imagehash.phash (hash_size=8, highfreq_factor=4) computes it:
+# the image in Pillow's "L" grayscale, Lanczos-resized to 32x32, the 2-D
+# DCT-II (unnormalised, along rows then columns), the top-left 8x8
+# coefficients (lowest frequencies, DC included), one bit per coefficient:
+# above their median. 64 bits; similar images differ in few of them.
+THUMBNAIL = 32
+PHASH_BLOCK = 8
+
+
+def thumbnail(img: np.ndarray) -> np.ndarray:
+  """uint8 RGB (H, W, 3) -> uint8 grayscale (32, 32), what pHash hashes.
+
+  Grayscale is Pillow's "L" (ITU-R 601-2 luma); a gray image repeated over
+  three channels gives back its own values exactly.
+  """
+  gray = Image.fromarray(np.ascontiguousarray(img)).convert("L")
+  return np.asarray(gray.resize((THUMBNAIL, THUMBNAIL), Image.LANCZOS))
+
+
+def phash(thumb: np.ndarray) -> np.ndarray:
+  """(32, 32) grayscale -> (64,) bool perceptual hash (see above)."""
+  x = np.asarray(thumb, np.float64)
+  dct = scipy.fft.dct(scipy.fft.dct(x, axis=0), axis=1)
+  low = dct[:PHASH_BLOCK, :PHASH_BLOCK]
+  return (low > np.median(low)).reshape(-1)
+
+
+def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+  """Bits that differ between hashes: (N, 64) and (M, 64) bool -> (N, M).
+
+  As a product of 0/1 matrices (exact in float32: at most 64), in row
+  chunks so that memory stays near 64 MB whatever N and M are.
+  """
+  a = np.asarray(a, np.float32)
+  b = np.asarray(b, np.float32)
+  out = np.empty((len(a), len(b)), np.int32)
+  step = max(1, (1 << 24) // max(1, len(b)))
+  for i in range(0, len(a), step):
+    x = a[i : i + step]
+    out[i : i + step] = x @ (1.0 - b).T + (1.0 - x) @ b.T
+  return out

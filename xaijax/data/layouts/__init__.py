@@ -14,7 +14,7 @@ import numpy as np
 
 from xaijax.data import medmnist, synthetic
 from xaijax.data.errors import DataError
-from xaijax.data.layouts import class_folders, ham10000
+from xaijax.data.layouts import class_folders, external, ham10000
 from xaijax.data.layouts.base import Layout, Listing
 from xaijax.data.sources import SyntheticSource
 
@@ -56,6 +56,9 @@ LAYOUTS: dict[str, Layout] = {
     ham10000.HAM10000,
     medmnist.MEDMNIST,
     class_folders.FOLDER,
+    external.BRAIN_MRI_YES_NO,
+    external.COVID19_RADIOGRAPHY,
+    external.PH2,
   )
 }
 

@@ -56,11 +56,13 @@ class Layout:
     name: the `data.name` that selects it.
     expected: the folder (or file) layout, in words.
     published: where to get the dataset (citation, URL, licence).
+    test_only: an external evaluation set: every image is a test image.
   """
 
   name: str
   expected: str
   published: str
+  test_only: bool = False
 
   def list(self, cfg) -> Listing:
     """Lists `cfg.root` (DataError if it is not this layout)."""
@@ -105,12 +107,20 @@ def is_image(filename: str) -> bool:
   return ext in IMAGE_EXTENSIONS and not filename.startswith(".")
 
 
-def list_images(folder: str) -> tuple[list[str], list[str]]:
-  """(image files, other files) below `folder`, recursive, sorted."""
+def list_images(
+  folder: str, skip: tuple[str, ...] = ()
+) -> tuple[list[str], list[str]]:
+  """(image files, other files) below `folder`, recursive, sorted.
+
+  Subfolders named in `skip` (case-insensitive) are not entered.
+  """
   images, others = [], []
+  skip = tuple(s.lower() for s in skip)
   for dirpath, dirnames, filenames in os.walk(folder):
     dirnames[:] = sorted(
-      d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS
+      d
+      for d in dirnames
+      if not d.startswith(".") and d not in SKIP_DIRS and d.lower() not in skip
     )
     for f in sorted(filenames):
       (images if is_image(f) else others).append(os.path.join(dirpath, f))

@@ -99,12 +99,15 @@ class ClassFolders(base.Layout):
     aliases: other folder names of a class (lower case -> class).
     delegate: the layout to read instead when the root holds its metadata
       (skin -> HAM10000), or None.
+    skip: subfolders of a class folder that hold no class images (e.g. the
+      lung masks beside the images of the COVID-19 Radiography Database).
   """
 
   classes: tuple[str, ...] | None = None
   variants: tuple[tuple[str, ...], ...] = ()
   aliases: Mapping[str, str] = dataclasses.field(default_factory=dict)
   delegate: ham10000.Ham10000 | None = None
+  skip: tuple[str, ...] = ()
 
   def canonical(self, folder: str, classes) -> str | None:
     """Folder name -> class name (case-insensitive), or None."""
@@ -193,7 +196,7 @@ class ClassFolders(base.Layout):
       ]
       for folder in base.subdirs(os.path.join(split_root, d)):
         path = os.path.join(split_root, d, folder)
-        files, others = base.list_images(path)
+        files, others = base.list_images(path, self.skip)
         ignored += others
         if not files:
           raise self.error(
@@ -220,6 +223,7 @@ class ClassFolders(base.Layout):
       notes=tuple(notes),
       ignored_files=len(ignored),
       ignored_examples=tuple(ignored[:10]),
+      test_only=self.test_only,
     )
 
 
