@@ -23,6 +23,7 @@ DATASETS = {
   "brain": "brain_mri",
   "skin": "skin",
   "chest": "chest_xray",
+  "pathology": "nct_crc_he",
   "synthetic": "synthetic",
 }
 

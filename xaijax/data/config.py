@@ -50,8 +50,9 @@ def default_config() -> ml_collections.ConfigDict:
   c.fold = 0
   c.limit = 0  # > 0: keep at most this many images per split (tiny runs)
   # Dataset-specific class grouping: "" (as published) or, for the skin
-  # sets, "benign_malignant" (melanoma, basal and squamous cell carcinoma,
-  # akiec -> malignant; the rest -> benign).
+  # sets and BreakHis, "benign_malignant" (melanoma, basal and squamous
+  # cell carcinoma, akiec; BreakHis's four carcinomas -> malignant; the
+  # rest -> benign).
   c.grouping = ""
   # Bad input handling.
   c.verify = "header"  # "none", "header" (open every file) or "full" (decode)
@@ -83,6 +84,10 @@ def default_config() -> ml_collections.ConfigDict:
   c.synthetic.modality = "mri"  # "mri", "xray" or "dermoscopy"
   c.synthetic.difficulty = 0.3  # 0 (obvious) .. 1 (shape is the only cue)
   c.synthetic.seed = 0  # the images; `seed` above only splits/augments
+  # BreakHis (name == "breakhis"): "" (every magnification) or one of
+  # "40X", "100X", "200X", "400X".
+  c.breakhis = ml_collections.ConfigDict()
+  c.breakhis.magnification = ""
   # External validation sets: {key: xaijax.data.external.entry(name, root,
   # mapping, groups)}, each read by xaijax.data.load_external with the
   # settings above. Empty: none.

@@ -14,7 +14,7 @@ import numpy as np
 
 from xaijax.data import medmnist, synthetic
 from xaijax.data.errors import DataError
-from xaijax.data.layouts import class_folders, external, ham10000
+from xaijax.data.layouts import class_folders, external, ham10000, pathology
 from xaijax.data.layouts.base import Layout, Listing
 from xaijax.data.sources import SyntheticSource
 
@@ -59,6 +59,11 @@ LAYOUTS: dict[str, Layout] = {
     external.BRAIN_MRI_YES_NO,
     external.COVID19_RADIOGRAPHY,
     external.PH2,
+    pathology.KATHER_2016,
+    pathology.NCT_CRC_HE,
+    pathology.BREAKHIS,
+    pathology.PCAM,
+    pathology.PATHMNIST,
   )
 }
 
@@ -66,6 +71,7 @@ LAYOUTS: dict[str, Layout] = {
 # ISIC 9-class: as ../shared/data/MANIFEST.md states it (actinic keratosis
 # counted benign). HAM10000: akiec (actinic keratoses AND intraepithelial
 # carcinoma / Bowen's disease) counted malignant, as is usual for HAM10000.
+# BreakHis: its four carcinomas, as the dataset files them.
 MALIGNANT = frozenset(
   {
     "melanoma",
@@ -75,8 +81,10 @@ MALIGNANT = frozenset(
     "mel",
     "bcc",
     "akiec",
+    *pathology.BREAKHIS_MALIGNANT,
   }
 )
+GROUPABLE = ("skin", "ham10000", "breakhis")
 
 
 def listing(cfg) -> Listing:
@@ -97,10 +105,10 @@ def apply_grouping(cfg, lst: Listing) -> Listing:
     raise DataError(
       f"data.grouping must be '' or 'benign_malignant', got '{cfg.grouping}'."
     )
-  if lst.name not in ("skin", "ham10000"):
+  if lst.name not in GROUPABLE:
     raise DataError(
-      "data.grouping='benign_malignant' applies to the skin datasets "
-      f"only, not '{lst.name}'."
+      "data.grouping='benign_malignant' applies to "
+      f"{', '.join(GROUPABLE)} only, not '{lst.name}'."
     )
   malignant = np.array([c in MALIGNANT for c in lst.class_names])
   return dataclasses.replace(

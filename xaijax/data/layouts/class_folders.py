@@ -57,11 +57,19 @@ ISIC9 = (
 
 
 def group_key(dataset: str, relpath: str) -> str:
-  """What must stay in one split: the patient for Kermany chest X-rays.
+  """What must stay in one split.
 
-  `person1_virus_6.jpeg` -> person1; `IM-0117-0001.jpeg` -> IM-0117;
-  `NORMAL2-IM-1427-0001.jpeg` -> NORMAL2-IM-1427; anything else: the file.
+  Kermany chest X-rays, the patient: `person1_virus_6.jpeg` -> person1;
+  `IM-0117-0001.jpeg` -> IM-0117; `NORMAL2-IM-1427-0001.jpeg` ->
+  NORMAL2-IM-1427. Kather 2016 tiles, the image they were cut from:
+  `1A11_CRC-Prim-HE-07_022.tif_Row_601_Col_151.tif` ->
+  CRC-Prim-HE-07_022.tif (neighbouring tiles of one image would otherwise
+  leak across splits). Anything else: the file.
   """
+  if dataset == "kather_texture_2016":
+    m = re.match(r"^[^_]+_(.+)_Row_\d+_Col_\d+", os.path.basename(relpath))
+    if m:
+      return m.group(1)
   if dataset == "chest_xray":
     stem = os.path.splitext(os.path.basename(relpath))[0]
     m = re.match(r"^(person\d+)_", stem)
@@ -73,14 +81,14 @@ def group_key(dataset: str, relpath: str) -> str:
   return relpath
 
 
-def find_split_root(root: str, max_depth: int = 3) -> str | None:
-  """The shallowest folder at or below root with a train/test child."""
+def find_split_root(
+  root: str, splits: Mapping[str, str] = SPLIT_ALIASES, max_depth: int = 3
+) -> str | None:
+  """The shallowest folder at or below root with a split folder child."""
   level = [root]
   for _ in range(max_depth + 1):
     hits = [
-      d
-      for d in level
-      if any(s.lower() in SPLIT_ALIASES for s in base.subdirs(d))
+      d for d in level if any(s.lower() in splits for s in base.subdirs(d))
     ]
     if hits:
       return hits[0]
@@ -101,6 +109,7 @@ class ClassFolders(base.Layout):
       (skin -> HAM10000), or None.
     skip: subfolders of a class folder that hold no class images (e.g. the
       lung masks beside the images of the COVID-19 Radiography Database).
+    splits: split folder name (lower case) -> "train", "val" or "test".
   """
 
   classes: tuple[str, ...] | None = None
@@ -108,6 +117,9 @@ class ClassFolders(base.Layout):
   aliases: Mapping[str, str] = dataclasses.field(default_factory=dict)
   delegate: ham10000.Ham10000 | None = None
   skip: tuple[str, ...] = ()
+  splits: Mapping[str, str] = dataclasses.field(
+    default_factory=lambda: SPLIT_ALIASES
+  )
 
   def canonical(self, folder: str, classes) -> str | None:
     """Folder name -> class name (case-insensitive), or None."""
@@ -140,15 +152,15 @@ class ClassFolders(base.Layout):
         return self.delegate.list_csv(cfg, root, meta)
     notes = []
     ignored = []
-    split_root = find_split_root(root)
+    split_root = find_split_root(root, self.splits)
     if split_root is not None:
       split_dirs = [
-        (s, SPLIT_ALIASES[s.lower()])
+        (s, self.splits[s.lower()])
         for s in base.subdirs(split_root)
-        if s.lower() in SPLIT_ALIASES
+        if s.lower() in self.splits
       ]
       others = [
-        s for s in base.subdirs(split_root) if s.lower() not in SPLIT_ALIASES
+        s for s in base.subdirs(split_root) if s.lower() not in self.splits
       ]
       if others:
         notes.append(
