@@ -16,8 +16,10 @@ or `--config.data.root=/data/chest_xray`.
 import ml_collections
 
 import xaijax.data
+import xaijax.models
 
-MODELS = ("resnet50", "densenet121", "vgg16", "efficientnet_b0")
+# Every architecture of the one model registry.
+MODELS = tuple(xaijax.models.MODELS)
 # Dataset short names of the config files -> `config.data.name`.
 DATASETS = {
   "brain": "brain_mri",
@@ -177,6 +179,10 @@ def get_config(arg: str | None = None, **defaults) -> ml_collections.ConfigDict:
   # chunk_size x xai.batch_size forward images.
   config.xai.cam.chunk_size = 64
   config.xai.cam.ablation_value = "upstream"  # or "min"
+  # A ViT's attention_last / attention_rollout: "mean" | "max" | "min", and
+  # the rollout's discarded share (vit-explain uses 0.9 with "max").
+  config.xai.cam.head_fusion = "mean"
+  config.xai.cam.discard_ratio = 0.0
   config.xai.max_images = 64
   config.xai.batch_size = 16
   config.xai.road_percentiles = (20, 40, 60, 80)  # as pytorch-grad-cam's docs

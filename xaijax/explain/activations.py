@@ -8,8 +8,14 @@ target score down to those layers only (`xaijax.models.activations_and_
 gradients`), never through the features below them. A and G come back in
 float32 whatever the model's compute dtype, so the CAM arithmetic that follows
 is float32 even for a bfloat16 model.
+
+A transformer's token layers, (B, T, D), come back as maps (B, H/p, W/p, D):
+the class token dropped and the patch tokens laid out row-major on the
+image's patch grid, as pytorch-grad-cam's documented `vit_reshape_transform`
+does to its activations and gradients. Every CAM then applies unchanged.
 """
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
@@ -23,6 +29,32 @@ from xaijax.explain import targets as targets_lib
 Array = jax.Array
 
 
+def token_layout(module: nn.Module) -> models.registry.Tokens | None:
+  """The token layout of a registered transformer, None for a CNN."""
+  for spec in models.MODELS.values():
+    if isinstance(module, spec.constructor):
+      return spec.tokens
+  return None
+
+
+def grid_shape(patches: int, image_hw: Sequence[int]) -> tuple[int, int]:
+  """(rows, columns) of `patches` square patches tiling an H x W image."""
+  height, width = image_hw
+  rows = math.isqrt(patches * height // width)
+  if not rows or rows * (patches // rows) != patches:
+    raise ValueError(
+      f"{patches} patches do not tile a {height}x{width} image evenly."
+    )
+  return rows, patches // rows
+
+
+def tokens_to_grid(tokens: Array, prefix: int, image_hw) -> Array:
+  """(B, prefix + P, D) tokens -> (B, rows, columns, D) patch map."""
+  patches = tokens[:, prefix:]
+  rows, cols = grid_shape(patches.shape[1], image_hw)
+  return patches.reshape(patches.shape[0], rows, cols, patches.shape[-1])
+
+
 class Capture(NamedTuple):
   """What one capture returns.
 
@@ -30,9 +62,10 @@ class Capture(NamedTuple):
     logits: (B, K) float32 clean logits.
     classes: (B,) int32 explained class per image.
     scores: (B,) float32 target score per image (see `targets.scores`).
-    acts: {layer: (B, h, w, C) float32 activation}.
-    grads: {layer: (B, h, w, C) float32 d(sum_b score_b)/dA}, or None when
-      gradients were not requested.
+    acts: {layer: (B, h, w, C) float32 activation} (a transformer's token
+      layer as its patch map; an attention layer as (B, heads, T, T)).
+    grads: {layer: float32 d(sum_b score_b)/dA, shaped as acts}, or None
+      when gradients were not requested.
   """
 
   logits: Array
@@ -82,16 +115,23 @@ def capture(
     logits, acts, grads = models.activations_and_gradients(
       module, variables, images, layers, objective
     )
-    grads = {k: v.astype(jnp.float32) for k, v in grads.items()}
   else:
     logits, acts = models.forward(module, variables, images, capture=layers)
     grads = None
+  layout = token_layout(module)
+
+  def as_map(x):
+    x = x.astype(jnp.float32)
+    if layout is None or x.ndim != 3:
+      return x
+    return tokens_to_grid(x, layout.prefix, images.shape[1:3])
+
   logits = logits.astype(jnp.float32)
   cls = _classes(logits, classes)
   return Capture(
     logits=logits,
     classes=cls,
     scores=targets_lib.scores(logits, cls, score),
-    acts={k: v.astype(jnp.float32) for k, v in acts.items()},
-    grads=grads,
+    acts={k: as_map(v) for k, v in acts.items()},
+    grads=None if grads is None else {k: as_map(v) for k, v in grads.items()},
   )

@@ -21,12 +21,14 @@ import numpy as np
 from xaijax import models
 from xaijax.explain import (
   ablationcam,
+  attention,
   batching,
   checks,
   fullgrad,
   postprocess,
   projection,
   registry,
+  se_attention,
 )
 from xaijax.explain import activations as capture_lib
 from xaijax.explain import targets as targets_lib
@@ -49,6 +51,8 @@ class Options:
   eigen_sign: str = "channel_sum"
   chunk_size: int = 64
   ablation_value: str = "upstream"
+  head_fusion: str = "mean"
+  discard_ratio: float = 0.0
 
 
 # The keyword options of `cams` that configs may set (`config.xai.cam`).
@@ -66,16 +70,26 @@ def _layer_cams(
   options: Options,
 ) -> dict[str, Array]:
   """{method: (B, H, W)} for one batch, without augmentation."""
-  layer_methods = [m for m in methods if m in registry.METHODS]
+  layer_methods = [m for m in methods if m in registry.LAYER_METHODS]
+  attention_methods = [m for m in methods if m in registry.ATTENTION]
   size = images.shape[1:3]
   out = {}
-  if layer_methods:
-    needs_grads = any(registry.METHODS[m].gradients for m in layer_methods)
+  if layer_methods or attention_methods:
+    needs_grads = any(
+      registry.LAYER_METHODS[m].gradients for m in layer_methods
+    ) or any(registry.ATTENTION[m].gradients for m in attention_methods)
+    # A ViT's attention of every block comes from the same forward (and
+    # backward) as the layers' activations.
+    attention_layers = (
+      attention.attention_layers(module, images.shape)
+      if attention_methods
+      else ()
+    )
     cap = capture_lib.capture(
       module,
       variables,
       images,
-      layers,
+      layers + attention_layers,
       classes,
       score=options.score,
       gradients=needs_grads,
@@ -109,7 +123,7 @@ def _layer_cams(
         ablation_value=options.ablation_value,
       )
       for name in layer_methods:
-        method = registry.METHODS[name]
+        method = registry.LAYER_METHODS[name]
         contributions = method.weighting(inputs)
         if method.projects or options.eigen_smooth:
           raw = projection.project(contributions, options.eigen_sign)
@@ -117,6 +131,21 @@ def _layer_cams(
           raw = jnp.sum(contributions, axis=-1)
         per_layer[name].append(postprocess.layer_map(raw, size))
     out = {m: postprocess.aggregate(jnp.stack(v)) for m, v in per_layer.items()}
+    if attention_methods:  # Layerless, like FullGrad.
+      raw = attention.raw_maps(
+        jnp.stack([cap.acts[n] for n in attention_layers]),
+        None
+        if cap.grads is None
+        else jnp.stack([cap.grads[n] for n in attention_layers]),
+        attention_methods,
+        size,
+        options.head_fusion,
+        options.discard_ratio,
+      )
+      for name, relevance in raw.items():
+        out[name] = postprocess.aggregate(
+          postprocess.layer_map(relevance, size)[None]
+        )
   if "fullgrad" in methods:
     out["fullgrad"] = fullgrad.fullgrad(
       module, variables, images, classes, options.score
@@ -219,6 +248,8 @@ def cams(
   eigen_sign: str = "channel_sum",
   chunk_size: int = 64,
   ablation_value: str = "upstream",
+  head_fusion: str = "mean",
+  discard_ratio: float = 0.0,
   check_finite: bool = True,
 ) -> dict[str, Array]:
   """Class activation maps, pytorch-grad-cam-exact, from one capture.
@@ -230,7 +261,10 @@ def cams(
     module: a model from `xaijax.models.create`.
     variables: its variables (eval mode: running BatchNorm statistics).
     images: (B, H, W, 3) normalised images; may be sharded on the batch axis.
-    methods: names from `registry.ALL` (default: the paper's five).
+    methods: names from `registry.VALID` (default: the paper's five):
+      pytorch-grad-cam's methods (`CAM_METHODS`) and the attention readings
+      (`ATTENTION_METHODS`: attention_last, attention_rollout and chefer for
+      a ViT, which ignore `layer`; se_attention at an SE module `layer`).
     layer: a layer name (torchvision module path) or a list of them; None is
       the model's default layer. With several layers the maps are averaged.
     targets: None (each image's predicted class), an int for all images, or
@@ -244,6 +278,10 @@ def cams(
       "upstream"); see `projection`.
     chunk_size: channels per vmapped step of ScoreCAM / AblationCAM.
     ablation_value: AblationCAM's replacement, "upstream" or "min".
+    head_fusion: how attention_last and attention_rollout fuse a ViT's
+      heads: "mean", "max" or "min".
+    discard_ratio: attention_rollout's share of each fused attention matrix
+      set to zero, smallest first (vit-explain's filter; 0 in the paper).
     check_finite: raise if the images contain NaN/inf (one host sync after
       the computation).
 
@@ -255,8 +293,18 @@ def cams(
       are not (B, H, W, 3) (e.g. NCHW), non-finite images, bad options.
   """
   checks.check_images(images)
-  methods = checks.check_methods(methods, registry.ALL)
+  methods = checks.check_methods(methods, registry.VALID)
   layers = resolve_layers(module, images.shape, layer)
+  if "se_attention" in methods:
+    se_attention.check_layers(module, images.shape, layers)
+  if set(methods) & set(registry.ATTENTION):
+    attention.attention_layers(module, images.shape)  # Raises for a CNN.
+  if "ablationcam" in methods and capture_lib.token_layout(module):
+    raise ValueError(
+      "ablationcam is not defined here for a transformer's token layers "
+      "(pytorch-grad-cam's AblationLayerVit also ablates the class token); "
+      "scorecam is the perturbation CAM that applies to a ViT."
+    )
   classes = targets_lib.check_targets(
     targets, images.shape[0], checks.num_logits(module, images.shape)
   )
@@ -272,12 +320,26 @@ def cams(
     )
   if chunk_size < 1:
     raise ValueError(f"chunk_size must be positive, got {chunk_size}.")
+  if head_fusion not in attention.HEAD_FUSIONS:
+    raise ValueError(
+      f"Unknown head_fusion '{head_fusion}'; choose from "
+      f"{attention.HEAD_FUSIONS}."
+    )
+  if not 0.0 <= discard_ratio < 1.0:
+    raise ValueError(f"discard_ratio must be in [0, 1), got {discard_ratio}.")
   if "randomcam" in methods and key is None:
     raise ValueError("randomcam needs a PRNG key: pass key=jax.random.key(0).")
   if eigen_smooth and "fullgrad" in methods:
     raise ValueError("eigen_smooth is not supported for fullgrad.")
   options = Options(
-    score, aug_smooth, eigen_smooth, eigen_sign, chunk_size, ablation_value
+    score,
+    aug_smooth,
+    eigen_smooth,
+    eigen_sign,
+    chunk_size,
+    ablation_value,
+    head_fusion,
+    discard_ratio,
   )
   maps, finite = _compiled(
     module,

@@ -265,7 +265,8 @@ def check_patch_grid(image_shape, patch_size: int) -> tuple[int, int]:
     raise ValueError(
       f"A ViT with {patch_size}-pixel patches needs image sides that are "
       f"multiples of {patch_size}; got {height}x{width}. Resize the images "
-      f"(in a config: data.image_size, e.g. {patch_size * 14})."
+      "(in a config: data.image_size, e.g. "
+      f"{patch_size * max(1, round(height / patch_size))})."
     )
   return height // patch_size, width // patch_size
 
