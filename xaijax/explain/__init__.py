@@ -15,7 +15,7 @@ from xaijax.explain import attention, se_attention
 from xaijax.explain.activations import Capture, capture
 from xaijax.explain.attribute import METHODS as ATTRIBUTION_METHODS
 from xaijax.explain.attribute import attributions
-from xaijax.explain.cam import cams
+from xaijax.explain.cam import LayerCams, cams, cams_by_layer
 from xaijax.explain.registry import ALL as CAM_METHODS
 from xaijax.explain.registry import ATTENTION_METHODS
 from xaijax.explain.registry import PAPER as PAPER_METHODS
@@ -27,9 +27,11 @@ __all__ = [
   "CAM_METHODS",
   "PAPER_METHODS",
   "Capture",
+  "LayerCams",
   "attention",
   "attributions",
   "cams",
+  "cams_by_layer",
   "capture",
   "predicted_classes",
   "scores",
