@@ -46,6 +46,7 @@ from xaijax.evaluate.robustness import (
   top_k_iou,
 )
 from xaijax.evaluate.sanity import cascading_randomization, rank_correlation
+from xaijax.evaluate.scoring import METRICS, ScoreOptions, score_maps
 from xaijax.evaluate.uncertainty import (
   aurc,
   e_aurc,
@@ -59,6 +60,8 @@ from xaijax.evaluate.uncertainty import (
 )
 
 __all__ = [
+  "METRICS",
+  "ScoreOptions",
   "adaptive_ece",
   "apply_temperature",
   "aurc",
@@ -95,6 +98,7 @@ __all__ = [
   "risk_coverage_curve",
   "road_scores",
   "save_reliability_diagram",
+  "score_maps",
   "scores_from_logits",
   "ssim",
   "top_k_iou",

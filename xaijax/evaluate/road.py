@@ -26,6 +26,7 @@ better.
 """
 
 import functools
+import zlib
 from collections.abc import Mapping, Sequence
 
 import flax.linen as nn
@@ -130,11 +131,32 @@ def linear_impute(image, keep) -> np.ndarray:
 
 @functools.cache
 def _add_noise():
-  def add(images, keep, key, noise):
-    eps = jax.random.normal(key, images.shape, images.dtype)
+  def add(images, keep, keys, noise):
+    # One draw per image from its own key: an image's noise does not depend
+    # on the other images of its batch (a cached, resumed study relies on it).
+    eps = jax.vmap(
+      lambda k: jax.random.normal(k, images.shape[:1] + images.shape[2:]),
+      out_axes=1,
+    )(keys).astype(images.dtype)
     return images + noise * eps * (1 - keep[..., None].astype(images.dtype))
 
   return jax.jit(add)
+
+
+def image_keys(key, batch: int) -> Array:
+  """(B,) per-image keys from one key (split) or from (B,) keys (as given)."""
+  if key is None:
+    return None
+  if not jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
+    key = jax.random.wrap_key_data(key)  # a raw uint32 PRNGKey
+  if key.shape == ():
+    return jax.random.split(key, batch)
+  if key.shape != (batch,):
+    raise ValueError(
+      f"key must be one PRNG key or one per image ({batch},); got shape "
+      f"{key.shape}."
+    )
+  return key
 
 
 def perturb(images, maps, percentiles, order: str, *, noise: float, key):
@@ -146,7 +168,8 @@ def perturb(images, maps, percentiles, order: str, *, noise: float, key):
     percentiles: (P,) percentiles.
     order: 'morf' or 'lerf'.
     noise: std of the imputation noise (normalised units); 0 disables it.
-    key: PRNG key for the noise (required when noise > 0).
+    key: PRNG key for the noise (required when noise > 0): one key (split
+      over the images) or (B,) keys, one per image.
   """
   images = np.asarray(images, np.float32)
   maps = np.asarray(maps, np.float32)
@@ -162,8 +185,20 @@ def perturb(images, maps, percentiles, order: str, *, noise: float, key):
   if noise:
     if key is None:
       raise ValueError("ROAD with noise > 0 needs an explicit PRNG key.")
-    filled = _add_noise()(filled, keeps, key, noise)
+    keys = image_keys(key, len(images))
+    filled = _add_noise()(filled, keeps, keys, noise)
   return jnp.asarray(filled), keeps
+
+
+def _method_keys(keys, method: str, order: int):
+  """Per-image keys for one method and order, from the method's NAME: the
+  noise of a method does not depend on which other methods are scored."""
+  if keys is None:
+    return None
+  salt = zlib.crc32(method.encode())
+  return jax.vmap(
+    lambda k: jax.random.fold_in(jax.random.fold_in(k, salt), order)
+  )(keys)
 
 
 def road_scores(
@@ -189,7 +224,8 @@ def road_scores(
     percentiles: (P,) ROAD percentiles (upstream's tutorial: 20, 40, 60, 80).
     noise: imputation noise std (upstream 0.01); 0 for the deterministic
       imputer.
-    key: PRNG key for the noise; each method and order gets a fold of it.
+    key: PRNG key for the noise: one key (split over the images) or (B,)
+      keys, one per image; each method (by name) and order gets a fold.
     logits: (B, K) clean logits if already computed.
     batch_size: forward chunk size for the perturbed images (default B,
       reusing the clean forward's compilation).
@@ -205,11 +241,12 @@ def road_scores(
     module, variables, images, logits, targets, batch_size
   )
   p_clean = _model.class_probability(clean, jnp.asarray(targets))
+  keys = image_keys(key, images.shape[0])
   out = {}
-  for i, (name, m) in enumerate(maps.items()):
+  for name, m in maps.items():
     result = {}
     for j, order in enumerate(ORDERS):
-      sub = None if key is None else jax.random.fold_in(key, 2 * i + j)
+      sub = _method_keys(keys, name, j)
       perturbed, _ = perturb(
         images, m, percentiles, order, noise=noise, key=sub
       )
