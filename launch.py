@@ -1,20 +1,23 @@
 # Copyright 2026 The xaijax Authors.
 # SPDX-License-Identifier: Apache-2.0
-r"""Train, evaluate, explain and report one config.
+r"""Runs one config: a training run, or a study of trained runs.
 
   python launch.py --config configs/resnet50_chest.py \
     --config.data.root=/data/chest_xray --workdir runs/resnet50_chest
+  python launch.py --config configs/studies/paper_cams.py --workdir runs/t2
   python launch.py --config configs/demo.py --workdir runs/demo
 
 `--config FILE[:arg]` loads `get_config(arg)` from FILE; any key can be
-overridden with `--config.a.b=value`. Running again on the same workdir
-resumes; a finished run is not redone. See docs/training.md.
+overridden with `--config.a.b=value`. Every name in the config is checked
+before anything is written; running again on the same workdir resumes, and
+what is finished is not redone. The console shows progress and results;
+`<workdir>/log.txt` holds the full log. See docs/training.md and
+docs/studies.md.
 """
 
 import ast
 import importlib.util
-import logging as std_logging
-import pathlib
+import os
 import sys
 
 from absl import app, flags, logging
@@ -81,27 +84,53 @@ def _parse_flags(argv: list[str]) -> list[str]:
     sys.exit(message)
 
 
+def _fail(kind: str, error: BaseException) -> None:
+  """Exits with one line per message line, no traceback, status 1."""
+  logging.error("%s: %s", kind, error)
+  sys.exit(f"{kind}: {error}")
+
+
 def main(argv: list[str]) -> None:
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
-  # orbax logs every checkpoint step at INFO; keep its warnings only.
-  logging.get_absl_handler().addFilter(
-    lambda r: r.levelno >= std_logging.WARNING or "/orbax/" not in r.pathname
-  )
+  from xaijax import console
+
+  early_log = console.quiet_console()
   import time
 
-  from xaijax import data, train
+  from xaijax import data, study, train
 
   start = time.perf_counter()
+  config, workdir = _CONFIG.value, _WORKDIR.value
+  kind = study if study.is_study(config) else train
+  # Before anything is written: every name of the config, and the workdir.
   try:
-    train.run(_CONFIG.value, _WORKDIR.value)
+    train.initialize_distributed(config)
+    kind.check_config(config)
   except data.DataError as e:
-    sys.exit(f"Data error: {e}")
-  logging.info("Done in %.1f s.", time.perf_counter() - start)
-  report = pathlib.Path(_WORKDIR.value) / "report" / "report.md"
-  if report.exists():
-    print(f"Report: {report}")
-  print(f"Total time: {time.perf_counter() - start:.1f} s")
+    _fail("Data error", e)
+  except ValueError as e:
+    _fail("Config error", e)
+  try:
+    os.makedirs(workdir, exist_ok=True)
+  except OSError as e:
+    _fail("Cannot create the workdir", f"{workdir}: {e.strerror}")
+  console.log_to_file(workdir, early_log)
+  try:
+    if config.get("framework") == "torch":
+      # The PyTorch baseline lives outside xaijax (never imported by it).
+      from baselines import torch_trainer
+
+      torch_trainer.run(config, workdir)
+    else:
+      kind.run(config, workdir)
+  except data.DataError as e:
+    _fail("Data error", e)
+  except study.ConfigError as e:
+    _fail("Config error", e)
+  except FloatingPointError as e:
+    _fail("Training stopped", e)
+  console.say(f"Total time: {time.perf_counter() - start:.1f} s")
 
 
 if __name__ == "__main__":

@@ -77,6 +77,9 @@ def get_config(arg: str | None = None, **defaults) -> ml_collections.ConfigDict:
     )
   config = ml_collections.ConfigDict()
   config.seed = 0  # parameter init, dropout, shuffling and augmentation
+  # "jax" (xaijax.train) or "torch" (the PyTorch baseline in baselines/,
+  # same split, settings and output files; needs the `torch` extra).
+  config.framework = "jax"
 
   config.model = ml_collections.ConfigDict()
   config.model.name = arg.model
@@ -96,9 +99,13 @@ def get_config(arg: str | None = None, **defaults) -> ml_collections.ConfigDict:
   # share the same test images, as the paired t-tests need.
   config.data.seed = 0
 
-  # Duration: total_steps if > 0, else num_epochs over the train split.
+  # Duration: total_steps if > 0, else num_epochs over the train split; with
+  # early_stopping.patience > 0 training stops sooner once validation
+  # (checkpoint.best_metric) has not improved for that many evaluations.
   config.num_epochs = 30.0
   config.total_steps = 0
+  config.early_stopping = ml_collections.ConfigDict()
+  config.early_stopping.patience = 0  # evaluations; 0 = train to the end
   config.log_every_steps = 10
   config.eval_every_steps = 200
   config.progress = True  # tqdm bar with images/s and ETA on process 0
@@ -123,7 +130,9 @@ def get_config(arg: str | None = None, **defaults) -> ml_collections.ConfigDict:
 
   # ImageNet initialisation: a torchvision state_dict file (.pth,
   # .safetensors, .npz) for the same architecture; the head is re-initialised
-  # when its class count differs. '' trains from scratch.
+  # when its class count differs. '' trains from scratch. '{model}' in the
+  # path is replaced by the model name: '/weights/{model}.pth' serves a
+  # repeat over several architectures.
   config.init = ml_collections.ConfigDict()
   config.init.torchvision = ""
   # '' | 'backbone' (train the head only) | a regex over param paths.
@@ -152,43 +161,12 @@ def get_config(arg: str | None = None, **defaults) -> ml_collections.ConfigDict:
 
   # Repeats in one command: e.g. seeds=(0, 1, 2) -> workdir/seed_0, ...;
   # models=('resnet50', 'vgg16') -> workdir/resnet50_seed_0, ...; the test
-  # metrics of all runs are collected in workdir/repeats.json and runs.csv.
+  # metrics of all runs are listed in workdir/repeats.json, and a study
+  # pointed at workdir reads every run (configs/studies/).
   config.repeats = ml_collections.ConfigDict()
   config.repeats.models = ()
   config.repeats.seeds = ()
   config.repeats.folds = ()
-
-  # The downstream explain/score/report stage (xaijax.report.pipeline).
-  config.xai = ml_collections.ConfigDict()
-  config.xai.enabled = True
-  config.xai.methods = (
-    "gradcam",
-    "gradcampp",
-    "xgradcam",
-    "eigengradcam",
-    "layercam",
-  )
-  config.xai.layer = ""  # '' = xaijax.models.default_layer(model)
-  # Keyword options of xaijax.explain.cams (docs/explain.md).
-  config.xai.cam = ml_collections.ConfigDict()
-  config.xai.cam.score = "logit"  # or "softmax"
-  config.xai.cam.aug_smooth = False
-  config.xai.cam.eigen_smooth = False
-  config.xai.cam.eigen_sign = "channel_sum"  # "max_abs" | "upstream"
-  # Channels per vmapped step of ScoreCAM / AblationCAM: memory grows with
-  # chunk_size x xai.batch_size forward images.
-  config.xai.cam.chunk_size = 64
-  config.xai.cam.ablation_value = "upstream"  # or "min"
-  # A ViT's attention_last / attention_rollout: "mean" | "max" | "min", and
-  # the rollout's discarded share (vit-explain uses 0.9 with "max").
-  config.xai.cam.head_fusion = "mean"
-  config.xai.cam.discard_ratio = 0.0
-  config.xai.max_images = 64
-  config.xai.batch_size = 16
-  config.xai.road_percentiles = (20, 40, 60, 80)  # as pytorch-grad-cam's docs
-  config.xai.road_noise = 0.01  # imputer noise, normalised units (upstream)
-  config.xai.seed = 0  # ROAD noise and any random method
-  config.xai.figure_images = 8  # images in the overlay grid
 
   if arg.tiny:
     config.model.tiny = True
@@ -199,7 +177,5 @@ def get_config(arg: str | None = None, **defaults) -> ml_collections.ConfigDict:
     config.log_every_steps = 2
     config.eval_every_steps = 3
     config.checkpoint.every_steps = 3
-    config.xai.max_images = 8
-    config.xai.batch_size = 8
     config.data.synthetic.num_images = 96
   return config

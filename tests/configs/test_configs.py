@@ -8,11 +8,17 @@ import pathlib
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+# Training configs (one file per model x dataset); demo.py and studies/ are
+# study configs.
 CONFIGS = sorted(
   p
   for p in (ROOT / "configs").glob("*.py")
-  if p.stem not in ("__init__", "base")
+  if p.stem not in ("__init__", "base", "demo")
 )
+STUDIES = [
+  ROOT / "configs" / "demo.py",
+  *sorted((ROOT / "configs" / "studies").glob("*.py")),
+]
 
 
 def _load(path):
@@ -42,7 +48,7 @@ def test_twelve_model_dataset_files():
   for model in ("resnet50", "densenet121", "vgg16", "efficientnet_b0"):
     for dataset in ("brain", "skin", "chest"):
       assert f"{model}_{dataset}" in names
-  assert "demo" in names
+  assert (ROOT / "configs" / "demo.py").exists()
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
@@ -53,9 +59,8 @@ def test_config_is_complete_with_tiny_variant(path):
   tiny = _load(path).get_config("tiny")
   assert tiny.model.tiny
   assert tiny.data.image_size <= 64
-  if path.stem != "demo":
-    assert config.data.image_size == 224
-    assert config.model.name == path.stem.rsplit("_", 1)[0]
+  assert config.data.image_size == 224
+  assert config.model.name == path.stem.rsplit("_", 1)[0]
 
 
 def test_batch_size_reaches_the_data_config():
@@ -72,13 +77,34 @@ def test_bad_config_argument_lists_the_valid_ones():
     base.get_config("tiny=maybe")
 
 
-def test_cam_options_are_those_of_explain_cams_with_its_defaults():
-  import inspect
+def test_study_cam_options_are_those_of_explain_cams_with_its_defaults():
+  import dataclasses
 
+  from xaijax import study
   from xaijax.explain import cam
 
-  options = _load(ROOT / "configs" / "base.py").get_config().xai.cam
-  assert set(options) == set(cam.OPTION_NAMES)
-  parameters = inspect.signature(cam.cams).parameters
-  for name, value in options.items():
-    assert value == parameters[name].default, name
+  options = study.cams_config().cam
+  assert dict(options) == dataclasses.asdict(cam.Options())
+
+
+@pytest.mark.parametrize("path", STUDIES, ids=lambda p: p.stem)
+def test_study_configs_load_and_name_valid_things(path):
+  """Every study config passes the launch's checks (names, layers, each
+  run's training config) in its tiny form; runs whose data live in
+  ../shared/data need it."""
+  from xaijax import study
+  from xaijax.train import checks
+
+  config = _load(path).get_config("tiny")
+  assert study.is_study(config)
+  roots = [
+    r.train.data.root
+    for r in config.runs.values()
+    if r.train and r.train.data.root
+  ]
+  if any(not pathlib.Path(root).exists() for root in roots):
+    pytest.skip(f"{path.stem} reads ../shared/data, which is absent here.")
+  study.check_config(config)
+  for run in config.runs.values():
+    if run.train:
+      checks.check_config(run.train)

@@ -1,152 +1,86 @@
 # Copyright 2026 The xaijax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Tables render, the report regenerates from records, and the downstream
-stage runs end to end on a tiny model and a tiny fake dataset."""
+"""Tables render and hold the numbers of their records: the paper's Table 1
+(models × datasets) and Table 2 (CAM methods × classes) with their tests."""
 
 import os
 import pathlib
 
-import jax
-import ml_collections
 import numpy as np
 import pytest
+import scipy.stats
 
-from xaijax import models, report
-from xaijax.report import build, pipeline
-
-METHODS = ("gradcam", "xgradcam", "layercam")
-SIZE = 32
+from xaijax import report
+from xaijax.report import build, studies
 
 
-class FakeSplit:
-  """The Split contract: 6 random images with square 'lesions'."""
-
-  class_names = ("glioma", "meningioma", "none")
-
-  def __init__(self, n=6):
-    rng = np.random.default_rng(0)
-    self._images = rng.standard_normal((n, SIZE, SIZE, 3)).astype(np.float32)
-    self._labels = np.arange(n, dtype=np.int32) % 3
-    self._masks = np.zeros((n, SIZE, SIZE), np.float32)
-    for i in range(n):
-      self._masks[i, 4 * i : 4 * i + 8, 8:20] = 1
-    self.ids = [f"img_{i}" for i in range(n)]
-
-  def __len__(self):
-    return len(self._labels)
-
-  @property
-  def labels(self):
-    return self._labels
-
-  def example(self, i):
-    return {
-      "image": self._images[i],
-      "label": int(self._labels[i]),
-      "lesion_mask": self._masks[i],
-    }
+def _records(seed=0):
+  """Per-image records of 3 methods on 12 images of 3 classes; 'copy' is
+  gradcam's values (coinciding maps)."""
+  rng = np.random.default_rng(seed)
+  out = []
+  for i in range(12):
+    base = rng.normal()
+    for method, shift in (("gradcam", 0.0), ("layercam", 0.5), ("copy", 0.0)):
+      value = base + shift + (0.1 * rng.normal() if method == "layercam" else 0)
+      out.append({
+        "id": f"img{i}", "class": f"c{i % 3}", "method": method,
+        "delta": float(value), "increase": float(value > 0),
+      })  # fmt: skip
+  return out
 
 
-class FakeDataset:
-  test = FakeSplit()
-  class_names = FakeSplit.class_names
-  num_classes = 3
+def _cell(table, method, column):
+  row = next(r for r in table.rows if r[0] == method)
+  return row[table.columns.index(column)]
 
 
-def _config():
-  config = ml_collections.ConfigDict()
-  config.seed = 0
-  config.data = ml_collections.ConfigDict()
-  config.data.mean = (0.485, 0.456, 0.406)
-  config.data.std = (0.229, 0.224, 0.225)
-  config.xai = ml_collections.ConfigDict()
-  config.xai.methods = METHODS
-  config.xai.layer = ""
-  config.xai.max_images = 5  # two batches, the second one padded
-  config.xai.batch_size = 4
-  config.xai.road_percentiles = (50,)
-  config.xai.figure_images = 3
-  return config
-
-
-@pytest.fixture(scope="module")
-def tiny_model():
-  module = models.create("resnet50", 3, tiny=True)
-  x = np.zeros((1, SIZE, SIZE, 3), np.float32)
-  return module, jax.jit(module.init)(jax.random.key(0), x)
-
-
-def test_pipeline_end_to_end(tmp_path, tiny_model):
-  from xaijax.explain import cams
-
-  module, variables = tiny_model
-  calls = []
-
-  def explain(*args, **kwargs):
-    calls.append(1)
-    return cams(*args, **kwargs)
-
-  workdir = str(tmp_path)
-  out = pipeline.run(
-    _config(), workdir, module, variables, FakeDataset(), explain_fn=explain
-  )
-  assert out["num_images"] == 5 and len(calls) == 2
-  rows = report.read_records(out["per_image"])
-  assert len(rows) == 5 * len(METHODS)
-  assert {r["method"] for r in rows} == set(METHODS)
-  for column in ("delta", "road_combined", "road_morf_p50", "pointing", "iou"):
-    assert all(np.isfinite(r[column]) for r in rows), column
-  assert os.path.exists(os.path.join(workdir, build.FIGURES_DIR, "grid.png"))
-  for name in ("cam_delta", "cam_delta_tests", "cam_pointing", "cam_increase"):
-    for ext in ("md", "csv", "tex"):
-      assert os.path.exists(os.path.join(workdir, "report", f"{name}.{ext}"))
-  text = pathlib.Path(out["report"]).read_text()
-  assert "CAM methods × classes" in text and "p (Holm)" in text
-  assert "gradcam − xgradcam" in text and "grid.png" in text
-  # Pairs of 3 methods, per class present (3) and 'all'.
-  tests = report.read_records(
-    os.path.join(workdir, "report", "cam_delta_tests.csv")
-  )
-  assert len(tests) == 3 * 4
-  # A finished run is not redone; the report regenerates from the CSV.
-  os.remove(out["report"])
-  again = pipeline.run(
-    _config(), workdir, module, variables, FakeDataset(), explain_fn=explain
-  )
-  assert len(calls) == 2 and pathlib.Path(again["report"]).read_text() == text
-  assert again["summary"] == out["summary"]
-
-
-def test_pipeline_passes_the_cam_options_and_rejects_unknown_ones(
-  tmp_path, tiny_model
-):
-  from xaijax.explain import cams
-
-  module, variables = tiny_model
-  seen = []
-
-  def explain(*args, **kwargs):
-    seen.append({k: kwargs[k] for k in ("chunk_size", "eigen_sign")})
-    return cams(*args, **kwargs)
-
-  config = _config()
-  config.xai.methods = ("scorecam", "eigencam")
-  config.xai.max_images = 2
-  config.xai.batch_size = 2
-  config.xai.cam = ml_collections.ConfigDict(
-    {"chunk_size": 3, "eigen_sign": "max_abs"}
-  )
-  pipeline.run(
-    config, str(tmp_path), module, variables, FakeDataset(), explain_fn=explain
-  )
-  assert seen == [{"chunk_size": 3, "eigen_sign": "max_abs"}]
-  config.xai.cam.chunk = 3
-  with pytest.raises(
-    ValueError, match=r"option\(s\) chunk; valid: .*chunk_size"
+def test_cam_tables_hold_the_means_and_scipy_tests():
+  records = _records()
+  tables = build.cam_tables(
+    records, "delta", "Δ", context="all images", tests=("ttest", "wilcoxon"),
+    same={"copy": "gradcam"},
+  )  # fmt: skip
+  summary = tables["cam_delta"]
+  for method in ("gradcam", "layercam"):
+    for c in ("c0", "c1", "c2", None):
+      values = [
+        r["delta"] for r in records
+        if r["method"] == method and (c is None or r["class"] == c)
+      ]  # fmt: skip
+      column = c or "all"
+      assert _cell(summary, method, column) == (
+        f"{np.mean(values):.3f} ({len(values)})"
+      )
+  assert "copy coincides with gradcam" in summary.note
+  assert "all images" in summary.note
+  # The coinciding method is tested once (as gradcam): one pair per group.
+  for test, scipy_test in (
+    ("ttest", scipy.stats.ttest_rel),
+    ("wilcoxon", scipy.stats.wilcoxon),
   ):
-    pipeline.run(
-      config, str(tmp_path / "bad"), module, variables, FakeDataset()
-    )
+    rows = tables[f"cam_delta_{test}"].rows
+    assert [r[1] for r in rows] == ["gradcam − layercam"] * 4
+    a = [r["delta"] for r in records if r["method"] == "gradcam"]
+    b = [r["delta"] for r in records if r["method"] == "layercam"]
+    expected = scipy_test(a, b).pvalue
+    pooled = rows[-1]
+    assert pooled[0] == "all" and pooled[-1] == "12"
+    assert pooled[5] == report.tables.fmt_p(expected)
+  assert tables["cam_delta_wilcoxon"].columns[4] == "W"
+
+
+def test_cam_tables_leave_out_missing_and_nan_values():
+  records = _records()
+  for r in records[:6]:
+    r["delta"] = float("nan")
+  del records[6]["delta"]
+  tables = build.cam_tables(records, "delta", "Δ")
+  total = sum(
+    int(_cell(tables["cam_delta"], m, "all").split("(")[1][:-1])
+    for m in ("gradcam", "layercam", "copy")
+  )
+  assert total == len(records) - 7
 
 
 def test_model_tables_from_runs(tmp_path):
@@ -158,22 +92,27 @@ def test_model_tables_from_runs(tmp_path):
     for s in range(3)
     for a in [base + 0.01 * rng.standard_normal()]
   ]
-  report.append_records(os.path.join(tmp_path, build.RUNS_CSV), runs)
-  paths = report.write_report(str(tmp_path))
-  assert {"models", "models_tests_accuracy", "models_tests_macro_f1"} <= set(
-    paths
-  )
-  summary = report.read_records(os.path.join(tmp_path, "report", "models.csv"))
-  assert [r["model"] for r in summary] == ["resnet50", "vgg16"]
-  assert list(summary[0]) == [
+  tables = build.model_tables(runs)
+  assert set(tables) == {
+    "models",
+    "models_tests_accuracy",
+    "models_tests_macro_f1",
+  }
+  summary = tables["models"]
+  assert [r[0] for r in summary.rows] == ["resnet50", "vgg16"]
+  assert summary.columns == (
     "model", "brain accuracy", "brain macro_f1", "skin accuracy", "skin macro_f1",
-  ]  # fmt: skip
-  tests = report.read_records(
-    os.path.join(tmp_path, "report", "models_tests_accuracy.csv")
+  )  # fmt: skip
+  values = [r["accuracy"] for r in runs if r["model"] == "vgg16"][:3]
+  low, high = scipy.stats.t.interval(
+    0.95, 2, loc=np.mean(values), scale=scipy.stats.sem(values)
   )
-  assert [r["dataset"] for r in tests] == ["brain", "skin"]
-  assert all(r["n"] == 3 for r in tests)
-  latex = (tmp_path / "report" / "models.tex").read_text()
+  assert summary.rows[1][1] == f"{np.mean(values):.3f} [{low:.3f}, {high:.3f}]"
+  tests = tables["models_tests_accuracy"].rows
+  assert [r[0] for r in tests] == ["brain", "skin"]
+  assert all(r[-1] == "3" for r in tests)
+  paths = report.write_table(summary, str(tmp_path), "models")
+  latex = pathlib.Path(paths["tex"]).read_text()
   assert r"\toprule" in latex and "resnet50" in latex
 
 
@@ -191,22 +130,7 @@ def test_table_formats_and_record_checks(tmp_path):
   ]
   with pytest.raises(ValueError, match="differ from"):
     report.append_records(path, [{"a": 1}])
-
-
-def test_report_links_the_reports_of_individual_runs(tmp_path):
-  run_report = tmp_path / "resnet50_seed_0" / "report" / "report.md"
-  run_report.parent.mkdir(parents=True)
-  run_report.write_text("# Report\n")
-  paths = report.write_report(str(tmp_path))
-  text = pathlib.Path(paths["report"]).read_text()
-  assert "(../resnet50_seed_0/report/report.md)" in text
-  assert "No results yet" not in text
-
-
-def test_explained_images_are_a_class_balanced_seeded_sample():
-  labels = np.repeat([0, 1, 2], [50, 30, 2])  # stored class by class
-  chosen = pipeline.select_images(labels, 12, seed=0)
-  assert len(set(chosen.tolist())) == 12
-  np.testing.assert_array_equal(np.bincount(labels[chosen]), [5, 5, 2])
-  np.testing.assert_array_equal(chosen, pipeline.select_images(labels, 12, 0))
-  assert not np.array_equal(chosen, pipeline.select_images(labels, 12, 1))
+  # Records of different metrics in one file: the union of the columns.
+  mixed = os.path.join(tmp_path, "m.csv")
+  studies.write_records(mixed, [{"a": 1, "b": 2}, {"a": 3, "c": 4}])
+  assert pathlib.Path(mixed).read_text() == "a,b,c\n1,2,\n3,,4\n"

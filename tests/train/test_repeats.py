@@ -35,8 +35,12 @@ def test_folds_only():
   assert {sub.seed for _, sub in runs} == {config.seed}
 
 
-def test_repeats_write_runs_per_image_records_and_the_models_report(tmp_path):
+def test_repeats_are_listed_and_a_models_study_compares_them(tmp_path):
+  import json
+
   import fake_data
+
+  from xaijax import study
 
   config = worker.tiny_config(
     {
@@ -46,13 +50,27 @@ def test_repeats_write_runs_per_image_records_and_the_models_report(tmp_path):
       "data.image_size": 32,  # VGG16 needs at least 32 px.
     }
   )
-  train.run(config, str(tmp_path), data=fake_data)
-  runs = (tmp_path / "runs.csv").read_text().splitlines()
-  assert runs[0].startswith("run,model,dataset,seed,fold,accuracy")
+  train.run(config, str(tmp_path / "runs"), data=fake_data)
+  listed = json.loads((tmp_path / "runs" / "repeats.json").read_text())
+  names = [row["run"] for row in listed["runs"]]
+  assert names == [name for name, _ in train.repeat_configs(config)]
+  for name in names:
+    assert (tmp_path / "runs" / name / "results.json").exists()
+  # Training ends at the models: the comparison is a study of the folder.
+  assert not (tmp_path / "runs" / "report").exists()
+  launch = study.launch_config()
+  launch.runs.grid = study.run_config("runs")
+  launch.train_missing = False
+  launch.studies.models = study.models_config()
+  study.run(launch, str(tmp_path), data=fake_data)
+  runs = (tmp_path / "studies/models/runs.csv").read_text().splitlines()
+  assert runs[0].startswith("run,model,dataset,seed,fold,steps")
   assert len(runs) == 1 + 4
-  per_image = (tmp_path / "per_image_models.csv").read_text().splitlines()
-  assert len(per_image) == 1 + 4 * len(fake_data.load(config.data).test)
-  report = (tmp_path / "report" / "report.md").read_text()
+  per_image = (tmp_path / "studies/models/per_image_models.csv").read_text()
+  assert len(per_image.splitlines()) == 1 + 4 * len(
+    fake_data.load(config.data).test
+  )
+  report = (tmp_path / "studies/models/report.md").read_text()
   assert "Models × datasets" in report
   assert "vgg16 − resnet50" in report
   assert "models on the same test images" in report

@@ -31,7 +31,6 @@ from xaijax import train  # noqa: E402
 def tiny_config(overrides: dict):
   config = base.get_config("tiny")
   config.data = fake_data.default_config()
-  config.xai.enabled = False
   config.progress = False
   config.log_every_steps = 1
   for key, value in overrides.items():

@@ -1,13 +1,13 @@
 # Copyright 2026 The xaijax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Reports: markdown/CSV/LaTeX tables, figure grids, the downstream stage.
+"""Reports: markdown/CSV/LaTeX tables, the paper's tables, study reports.
 
-`build.write_report(workdir)` regenerates every table from saved records;
-`pipeline.run(config, workdir, module, variables, dataset)` is the stage the
-launcher calls after training. Layout in docs/evaluate.md.
+`build` turns records into the paper's tables (models × datasets, CAM
+methods × classes, with paired tests); `studies` writes each study's report
+and the launch's index. Layout in docs/studies.md.
 """
 
-from xaijax.report.build import cam_tables, model_tables, write_report
+from xaijax.report.build import cam_tables, model_tables, tests_table
 from xaijax.report.tables import (
   Table,
   append_records,
@@ -24,9 +24,9 @@ __all__ = [
   "cam_tables",
   "model_tables",
   "read_records",
+  "tests_table",
   "to_csv",
   "to_latex",
   "to_markdown",
-  "write_report",
   "write_table",
 ]

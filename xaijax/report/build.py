@@ -1,9 +1,9 @@
 # Copyright 2026 The xaijax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""The paper's tables from saved records, and the report that holds them.
+"""The paper's tables from per-run and per-image records.
 
-Everything here reads CSV records and writes files; nothing is recomputed,
-so a report regenerates from a workdir at any time (`write_report`).
+Pure functions from records (dicts) to formatted `Table`s; the studies
+(`xaijax.report.studies`) write them with their reports.
 
 * Table 1, models × datasets: accuracy and F1, mean and 95% t-interval over
   the runs (seeds or folds), with paired t-tests between every pair of models
@@ -15,28 +15,12 @@ so a report regenerates from a workdir at any time (`write_report`).
 """
 
 import math
-import os
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from xaijax import stats
-from xaijax.report.tables import (
-  Table,
-  fmt,
-  fmt_p,
-  read_records,
-  to_markdown,
-  unique,
-  write_table,
-)
-
-# Workdir layout.
-RUNS_CSV = "runs.csv"
-MODEL_IMAGES_CSV = "per_image_models.csv"
-PER_IMAGE_CSV = os.path.join("xai", "per_image.csv")
-FIGURES_DIR = os.path.join("xai", "figures")
-REPORT_DIR = "report"
+from xaijax.report.tables import Table, fmt, fmt_p, read_records, unique
 
 # Per-image columns turned into CAM tables when present: (column, what).
 CAM_VALUES = (
@@ -44,6 +28,8 @@ CAM_VALUES = (
   ("increase", "fraction of images with Δ > 0"),
   ("avg_drop_pct", "Average Drop % (relative)"),
   ("road_combined", "ROAD combined (higher is better)"),
+  ("deletion_auc", "deletion AUC (lower is better)"),
+  ("insertion_auc", "insertion AUC (higher is better)"),
   ("pointing", "pointing game hit rate"),
   ("energy", "energy-based pointing game"),
   ("iou", "IoU of {map ≥ 0.5} with the mask"),
@@ -58,8 +44,21 @@ def _interval(values: np.ndarray) -> str:
   return f"{mean} [{fmt(low)}, {fmt(high)}]"
 
 
-def tests_table(rows: Sequence[Mapping], title: str, group: str) -> Table:
-  """The rows of `stats.compare_grid` as a table."""
+# Per paired test: (statistic column, effect size column, what it is).
+TEST_COLUMNS = {
+  "ttest": ("t", "d_z", "Paired t-tests (scipy.stats.ttest_rel); d_z is "
+            "Cohen's mean(d) / sd(d)"),
+  "wilcoxon": ("W", "r_rb", "Wilcoxon signed-rank tests "
+               "(scipy.stats.wilcoxon); r_rb is the matched-pairs "
+               "rank-biserial correlation"),
+}  # fmt: skip
+
+
+def tests_table(
+  rows: Sequence[Mapping], title: str, group: str, test: str = "ttest"
+) -> Table:
+  """The rows of `stats.compare_grid(..., test=test)` as a table."""
+  statistic, effect, what = TEST_COLUMNS[test]
   cells = tuple(
     (
       str(r["group"]),
@@ -83,16 +82,15 @@ def tests_table(rows: Sequence[Mapping], title: str, group: str) -> Table:
       "pair",
       "mean diff",
       "95% CI",
-      "t",
+      statistic,
       "p",
       "p (Holm)",
       "significant",
-      "d_z",
+      effect,
       "n",
     ),
     cells,
-    "Paired t-tests (scipy.stats.ttest_rel); Holm–Bonferroni over all rows "
-    "of this table at α = 0.05."
+    f"{what}; Holm–Bonferroni over all rows of this table at α = 0.05."
     + (f" Degenerate: {'; '.join(notes)}." if notes else ""),
   )
 
@@ -198,20 +196,36 @@ def model_image_tables(records: Sequence[Mapping]) -> dict[str, Table]:
 
 
 def cam_tables(
-  per_image: Sequence[Mapping], value: str, what: str
+  per_image: Sequence[Mapping],
+  value: str,
+  what: str,
+  *,
+  context: str = "",
+  tests: Sequence[str] = ("ttest",),
+  same: Mapping[str, str] | None = None,
 ) -> dict[str, Table]:
   """Table 2: CAM methods × true classes for one per-image score.
 
   Args:
     per_image: records with 'id', 'class', 'method' and `value`; rows whose
-      value is NaN (e.g. images without a lesion) are left out.
+      value is NaN or missing (e.g. images without a lesion) are left out.
     value: the per-image column.
     what: its description for the caption.
+    context: which images and explained classes (for the caption).
+    tests: paired tests between methods ('ttest', 'wilcoxon'), each its
+      own table, Holm-corrected over all its rows (every class and 'all').
+    same: {method: earlier method} whose maps coincide on every image: such
+      a method is tested once, under the earlier name, and the note says so.
 
   Returns:
-    {f'cam_{value}': summary, f'cam_{value}_tests': tests}.
+    {f'cam_{value}': summary, f'cam_{value}_{test}': tests per test}.
   """
-  records = [r for r in per_image if not math.isnan(float(r[value]))]
+  same = same or {}
+  records = [
+    r
+    for r in per_image
+    if isinstance(r.get(value), float) and not math.isnan(r[value])
+  ]
   classes = unique(r["class"] for r in records)
   methods = unique(r["method"] for r in records)
   rows = []
@@ -222,85 +236,30 @@ def cam_tables(
       values = [r[value] for r in mine if c is None or r["class"] == c]
       cells.append(f"{fmt(np.mean(values))} ({len(values)})" if values else "–")
     rows.append(tuple(cells))
-  aligned = stats.align(
-    records, unit="id", arm="method", value=value, group="class",
-    pooled=True,
-  )  # fmt: skip
-  return {
+  coinciding = "".join(
+    f" {b} coincides with {a} (equal maps on every image): tested once."
+    for b, a in same.items()
+  )
+  tables = {
     f"cam_{value}": Table(
       f"CAM methods × classes: mean {what} (n images)",
       ("method", *map(str, classes), "all"),
       tuple(rows),
-      "Classes are the images' true classes; maps and scores use each "
-      "image's predicted class.",
-    ),
-    f"cam_{value}_tests": tests_table(
-      stats.compare_grid(aligned),
-      f"Paired t-tests between CAM methods: {what}",
+      "Classes are the images' true classes"
+      + (f"; {context}" if context else "")
+      + "."
+      + coinciding,
+    )
+  }
+  aligned = stats.align(
+    [r for r in records if r["method"] not in same],
+    unit="id", arm="method", value=value, group="class", pooled=True,
+  )  # fmt: skip
+  for test in tests:
+    tables[f"cam_{value}_{test}"] = tests_table(
+      stats.compare_grid(aligned, test=test),
+      f"Paired tests between CAM methods: {what}",
       "class",
-    ),
-  }
-
-
-def write_report(workdir: str) -> dict[str, str]:
-  """(Re)writes workdir/report/ from workdir's saved records.
-
-  Reads `runs.csv` (model runs), `per_image_models.csv` (models' per-image
-  test results) and `xai/per_image.csv` (explanation scores) when present and writes every table as .md/.csv/.tex plus
-  `report.md` holding all tables and the figure grids.
-
-  Returns:
-    {table name or 'report': path of its markdown}.
-  """
-  out_dir = os.path.join(workdir, REPORT_DIR)
-  tables: dict[str, Table] = {}
-  runs_path = os.path.join(workdir, RUNS_CSV)
-  if os.path.exists(runs_path):
-    runs = read_records(runs_path)
-    # Runs pair up across models by fold when folds vary, else by seed.
-    folds = {r.get("fold") for r in runs}
-    unit = "fold" if len(folds) > 1 else "seed"
-    tables |= model_tables(runs, unit=unit)
-  model_images_path = os.path.join(workdir, MODEL_IMAGES_CSV)
-  if os.path.exists(model_images_path):
-    tables |= model_image_tables(read_records(model_images_path))
-  per_image_path = os.path.join(workdir, PER_IMAGE_CSV)
-  if os.path.exists(per_image_path):
-    per_image = read_records(per_image_path)
-    columns = set(per_image[0]) if per_image else set()
-    for value, what in CAM_VALUES:
-      if value in columns:
-        tables |= cam_tables(per_image, value, what)
-  paths = {
-    name: write_table(table, out_dir, name)["md"]
-    for name, table in tables.items()
-  }
-  figures_dir = os.path.join(workdir, FIGURES_DIR)
-  figures = (
-    sorted(f for f in os.listdir(figures_dir) if f.endswith(".png"))
-    if os.path.isdir(figures_dir)
-    else []
-  )
-  # Runs of a repeat (one folder each) keep their own reports: link them.
-  run_reports = sorted(
-    os.path.join(entry, REPORT_DIR, "report.md")
-    for entry in os.listdir(workdir)
-    if os.path.isfile(os.path.join(workdir, entry, REPORT_DIR, "report.md"))
-  )
-  parts = ["# Report", ""]
-  if not (tables or run_reports):
-    parts.append("No results yet (no runs.csv or xai/per_image.csv).\n")
-  parts += [to_markdown(t) for t in tables.values()]
-  if run_reports:
-    parts.append("**Reports of the individual runs** (explanations, scores):\n")
-    parts += [f"* [{path}](../{path})" for path in run_reports]
-    parts.append("")
-  for f in figures:
-    rel = os.path.join("..", FIGURES_DIR, f)
-    parts.append(f"![{f}]({rel})\n")
-  report = os.path.join(out_dir, "report.md")
-  os.makedirs(out_dir, exist_ok=True)
-  with open(report, "w") as f:
-    f.write("\n".join(parts))
-  paths["report"] = report
-  return paths
+      test,
+    )
+  return tables

@@ -2,11 +2,14 @@
 # SPDX-License-Identifier: Apache-2.0
 """Training: jitted sharded steps, orbax checkpoints, the run and repeats.
 
-`run(config, workdir)` trains, validates, tests and hands the model to the
-downstream explain/score/report stage; see docs/training.md.
+`check_config(config)` checks every name of a training config before any
+work; `run(config, workdir)` trains, validates and tests, and ends at the
+model (checkpoints, test metrics, per-image predictions); explanations are
+studies over saved runs (`xaijax.study`). See docs/training.md.
 """
 
 from xaijax.train.checkpoint import Checkpoints
+from xaijax.train.checks import check_config
 from xaijax.train.optim import frozen_mask, make_optimizer, make_schedule
 from xaijax.train.sharding import (
   batch_sharding,
@@ -34,6 +37,7 @@ __all__ = [
   "Checkpoints",
   "TrainState",
   "batch_sharding",
+  "check_config",
   "create_state",
   "eval_step",
   "evaluate",

@@ -59,6 +59,10 @@ class Checkpoints:
   def latest_step(self) -> int | None:
     return self._latest.latest_step()
 
+  def best_step(self) -> int | None:
+    """The step of the best variables saved so far (pending saves count)."""
+    return self._best.best_step()
+
   def save(self, step: int, state) -> None:
     self._latest.save(step, args=ocp.args.StandardSave(state))
 
@@ -87,6 +91,15 @@ class Checkpoints:
       return None
     target = _abstract(variables, shardings)
     return self._best.restore(step, args=ocp.args.StandardRestore(target))
+
+  def restore_latest_variables(self, variables: dict, shardings) -> dict:
+    """{'params', 'batch_stats'} of the latest train state (for runs that
+    never validated, hence have no best variables)."""
+    state = self._latest.restore(
+      self._latest.latest_step(), args=ocp.args.StandardRestore()
+    )
+    kept = {k: state[k] for k in variables}
+    return jax.tree.map(jax.device_put, kept, shardings)
 
   def wait(self) -> None:
     """Blocks until pending asynchronous saves are on disk."""

@@ -32,6 +32,8 @@ def initialize_distributed(config: ml_collections.ConfigDict) -> None:
   dist = config.distributed
   if not (dist.coordinator_address or dist.auto):
     return
+  if jax.distributed.is_initialized():
+    return  # the launcher joined already (a study then trains its runs)
   if dist.cpu_collectives:
     # CPU collectives across processes need an implementation; it must be
     # chosen before the backend starts. GPU/TPU ignore this setting.

@@ -1,11 +1,19 @@
 # Copyright 2026 The xaijax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""The run: train -> validate -> test -> downstream explain/score/report.
+"""The training run: train -> validate -> test, ending at the model.
 
-`run(config, workdir)` is what `launch.py` calls. A run resumes from the
-latest checkpoint in `workdir`; a finished run (one with `results.json`) is
-not redone. `config.repeats` runs the same config over several seeds and/or
-folds into `workdir/seed_S[_fold_F]/` and collects their test metrics.
+`run(config, workdir)` is what `launch.py` calls for a training config. A run
+resumes from the latest checkpoint in `workdir`; a finished run (one with
+`results.json`) is not redone. `config.repeats` runs the same config over
+several models, seeds and/or folds into `workdir/<model>_seed_S_fold_F/`.
+What the models are asked afterwards (explanations, scores, paired tests,
+reports) is a study over the saved runs: `xaijax.study`.
+
+A run's folder is its contract with the studies (and with the PyTorch
+baseline, which writes the same files): `config.json`, `run_info.json`,
+`metrics.jsonl`, `checkpoints/` (latest states), `best/` (the variables with
+the best validation metric), `predictions_test.csv` and `results.json`
+(written last; see `train_and_evaluate`).
 """
 
 import functools
@@ -14,24 +22,24 @@ import json
 import math
 import pathlib
 import time
+from collections.abc import Mapping
 
 import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
-import tqdm
-from absl import logging
 
 import xaijax.data
-from xaijax import models, report
+from xaijax import console, models
 from xaijax.evaluate.classification import classification_metrics
-from xaijax.report import pipeline
 from xaijax.train import logs, optim, sharding, steps
 from xaijax.train.checkpoint import Checkpoints
 
 RESULTS = "results.json"
+REPEATS = "repeats.json"
 SCALARS = ("accuracy", "balanced_accuracy", "macro_f1", "roc_auc")
 PREDICTIONS = "predictions_test.csv"
+TRAIN_TIME = "train_time.json"
 
 
 def num_train_steps(config: ml_collections.ConfigDict, num_train: int) -> int:
@@ -41,19 +49,17 @@ def num_train_steps(config: ml_collections.ConfigDict, num_train: int) -> int:
   return max(1, math.ceil(config.num_epochs * num_train / config.batch_size))
 
 
-def _check_batch_size(name: str, batch_size: int) -> None:
-  devices, processes = jax.device_count(), jax.process_count()
-  if batch_size % devices or batch_size % processes:
-    raise ValueError(
-      f"config.{name}={batch_size} must be divisible by the number of "
-      f"devices ({devices}) and processes ({processes}); pick a multiple."
-    )
-
-
-def _create_module(config: ml_collections.ConfigDict, num_classes: int, dtype):
+def create_module(config: ml_collections.ConfigDict, num_classes: int, dtype):
+  """The run's model with a `num_classes` head, computing in `dtype`."""
   return models.create(
     config.model.name, num_classes, tiny=config.model.tiny, dtype=dtype
   )
+
+
+def init_path(config: ml_collections.ConfigDict) -> str:
+  """`config.init.torchvision` with `{model}` replaced by the model name, so
+  one template (`/weights/{model}.pth`) serves a repeat over models."""
+  return config.init.torchvision.replace("{model}", config.model.name)
 
 
 def init_state(config, module, num_classes, mesh, total_steps):
@@ -97,9 +103,10 @@ def init_state(config, module, num_classes, mesh, total_steps):
   if config.init.torchvision:
     host = models.from_torchvision(
       config.model.name,
-      config.init.torchvision,
+      init_path(config),
       num_classes,
       key=jax.random.PRNGKey(seed),
+      image_size=size,  # a ViT's position embedding is sized by it
       tiny=config.model.tiny,
     )
     var_shardings = {k: getattr(shardings, k) for k in host}
@@ -169,41 +176,87 @@ def _finite_or_raise(records, ckpts: Checkpoints, workdir) -> None:
     )
 
 
+class _TrainClock:
+  """Training seconds summed over the sessions of a run (resumes included).
+
+  Process 0 records the running total at every checkpoint in
+  `workdir/train_time.json` ({step: seconds}); a resumed session starts from
+  the total of the step it resumes at.
+  """
+
+  def __init__(self, workdir: pathlib.Path, start: int, enabled: bool):
+    self._path = workdir / TRAIN_TIME
+    self._enabled = enabled
+    recorded = json.loads(self._path.read_text()) if self._path.exists() else {}
+    self._recorded = {int(k): v for k, v in recorded.items() if int(k) <= start}
+    self._base = self._recorded.get(start, 0.0)
+    self._since = time.perf_counter()
+
+  def seconds(self) -> float:
+    return self._base + time.perf_counter() - self._since
+
+  def record(self, step: int) -> None:
+    if self._enabled:
+      self._recorded[step] = self.seconds()
+      logs.write_json(self._path, self._recorded)
+
+
+def _stops_early(config, step: int, best_step: int | None) -> bool:
+  """Whether validation has not improved for `early_stopping.patience`
+  evaluations (read from the best checkpoint's step, so a resumed run
+  decides as an uninterrupted one)."""
+  patience = config.early_stopping.patience
+  if patience <= 0 or best_step is None:
+    return False
+  return step - best_step >= patience * config.eval_every_steps
+
+
+def _metrics_line(split: str, step: int, metrics: Mapping) -> str:
+  values = ", ".join(f"{k} {metrics[k]:.4f}" for k in SCALARS)
+  return f"{split} (step {step}): {values}"
+
+
 def train_and_evaluate(
   config: ml_collections.ConfigDict, workdir: str, *, data=None
 ) -> dict:
-  """One run (one seed, one fold): train, validate, test, downstream.
+  """One run (one model, seed and fold): train, validate, test.
+
+  Training runs to `total_steps` (or `num_epochs`), or stops early when the
+  validation metric `checkpoint.best_metric` has not improved for
+  `early_stopping.patience` evaluations. The model tested is the best one on
+  validation (the last one when there is no validation split).
 
   Args:
     config: the run config (see configs/base.py).
     workdir: the run's folder; it receives config.json, run_info.json,
-      metrics.jsonl, tb/, checkpoints/, best/, predictions_test.csv and
-      results.json (written last: its presence marks the run finished).
+      metrics.jsonl, tb/, checkpoints/, best/, train_time.json,
+      predictions_test.csv and results.json (written last: its presence marks
+      the run finished).
     data: the data module (default `xaijax.data`); tests pass a fake that
       follows the same contract.
 
   Returns:
-    The contents of results.json: {'steps', 'seed', 'fold', 'val', 'test',
-    'train_seconds'}.
+    The contents of results.json: framework, model, dataset, class_names,
+    seed, fold, steps (trained), max_steps, best_step, stopped_early,
+    train_seconds, val and test (`classification_metrics` of the tested
+    model).
   """
   data = data or xaijax.data
   workdir = pathlib.Path(workdir)
   if (workdir / RESULTS).exists():
-    logging.info("%s is finished (%s exists): not redone.", workdir, RESULTS)
+    console.say(f"{workdir} is finished ({RESULTS} exists): not retrained.")
     return json.loads((workdir / RESULTS).read_text())
   is_main = jax.process_index() == 0
   if is_main:
     workdir.mkdir(parents=True, exist_ok=True)
     logs.write_run_info(workdir, config)
-  _check_batch_size("batch_size", config.batch_size)
-  _check_batch_size("eval_batch_size", config.eval_batch_size)
 
   dataset = data.load(config.data, workdir=str(workdir) if is_main else None)
   mesh = sharding.make_mesh()
   batch_sharding = sharding.batch_sharding(mesh)
   replicated = sharding.replicated(mesh)
   dtype = jnp.dtype(config.model.dtype)
-  module = _create_module(config, dataset.num_classes, dtype)
+  module = create_module(config, dataset.num_classes, dtype)
   total = num_train_steps(config, len(dataset.train))
   state, shardings, schedule, tx = init_state(
     config, module, dataset.num_classes, mesh, total
@@ -225,7 +278,7 @@ def train_and_evaluate(
     out_shardings=(shardings, replicated),
     donate_argnums=0,
   )
-  eval_module = _create_module(config, dataset.num_classes, jnp.float32)
+  eval_module = create_module(config, dataset.num_classes, jnp.float32)
   eval_fn = jax.jit(
     functools.partial(steps.eval_step, module=eval_module),
     out_shardings=replicated,
@@ -238,9 +291,11 @@ def train_and_evaluate(
   start = ckpts.latest_step() or 0
   if start:
     state = ckpts.restore(state, shardings)
-    logging.info("Resumed %s at step %d of %d.", workdir, start, total)
+    console.say(f"Resumed {workdir} at step {start} of {total}.")
+  clock = _TrainClock(workdir, start, is_main)
   writer = logs.MetricWriter(workdir, is_main)
-  val_metrics = {}
+  stopped_early = _stops_early(config, start, ckpts.best_step())
+  last = start
   batches = data.train_batches(
     dataset.train,
     batch_size=config.batch_size,
@@ -249,16 +304,13 @@ def train_and_evaluate(
     process_index=jax.process_index(),
     process_count=jax.process_count(),
   )
-  bar = tqdm.tqdm(
-    total=total,
-    initial=start,
-    unit="step",
-    disable=not (is_main and config.progress),
-    dynamic_ncols=True,
+  bar = console.progress(
+    total, start, unit="step", enabled=config.progress and not stopped_early
   )
   pending, tick, tick_step = [], time.perf_counter(), start
-  train_start = time.perf_counter()
   for step in range(start + 1, total + 1):
+    if stopped_early:
+      break
     batch = next(batches)
     batch = data.to_global({k: batch[k] for k in ("image", "label")}, mesh)
     state, metrics = train_fn(state, batch)
@@ -283,39 +335,53 @@ def train_and_evaluate(
         img_s=f"{images_per_s:.1f}",
       )
     bar.update(1)
+    last = step
     if validate:
       labels, probs = evaluate_split(state.variables, dataset.val)
       val_metrics = classification_metrics(labels, probs)
       writer.write(step, "val", {k: val_metrics[k] for k in SCALARS})
       ckpts.save_best(step, state.variables, val_metrics)
-      logging.info(
-        "step %d: val %s",
-        step,
-        {k: round(val_metrics[k], 4) for k in SCALARS},
-      )
-    if save:
+      console.say(_metrics_line("val", step, val_metrics))
+      stopped_early = _stops_early(config, step, ckpts.best_step())
+      if stopped_early:
+        console.say(
+          f"Early stop at step {step}: validation "
+          f"{config.checkpoint.best_metric} has not improved since step "
+          f"{ckpts.best_step()}."
+        )
+    if save or stopped_early:
+      clock.record(step)
       ckpts.save(step, state)
   bar.close()
-  train_seconds = time.perf_counter() - train_start
   ckpts.wait()
+  train_seconds = clock.seconds()
 
   var_shardings = steps.TrainState.variables.fget(shardings)
-  variables = ckpts.restore_best(state.variables, var_shardings)
-  variables = variables or state.variables
+  best = ckpts.restore_best(state.variables, var_shardings)
+  variables = state.variables if best is None else best
   ckpts.close()
   results = {
-    "steps": total,
+    "framework": "jax",
+    "model": config.model.name,
+    "dataset": config.data.name,
+    "class_names": list(dataset.class_names),
     "seed": config.seed,
     "fold": config.data.fold,
+    "steps": last,
+    "max_steps": total,
+    "best_step": ckpts.best_step(),
+    "stopped_early": stopped_early,
     "train_seconds": train_seconds,
-    "val": val_metrics,
   }
-  if len(dataset.test):
-    labels, probs = evaluate_split(variables, dataset.test)
-    results["test"] = classification_metrics(labels, probs)
-    writer.write(total, "test", {k: results["test"][k] for k in SCALARS})
-    logging.info("test: %s", {k: round(results["test"][k], 4) for k in SCALARS})
-    if is_main:
+  for split, name in ((dataset.val, "val"), (dataset.test, "test")):
+    if not len(split):
+      continue
+    labels, probs = evaluate_split(variables, split)
+    results[name] = classification_metrics(labels, probs)
+    writer.write(last, name, {k: results[name][k] for k in SCALARS})
+    tested = f"best model of step {results['best_step']}" if best else "last"
+    console.say(f"{_metrics_line(name, last, results[name])} ({tested})")
+    if name == "test" and is_main:
       logs.write_predictions(
         workdir / PREDICTIONS,
         dataset.test.ids,
@@ -324,8 +390,6 @@ def train_and_evaluate(
         dataset.class_names,
       )
   writer.close()
-  if config.xai.enabled:
-    pipeline.run(config, str(workdir), eval_module, variables, dataset)
   if is_main:
     logs.write_json(workdir / RESULTS, results)
   return logs.jsonable(results)
@@ -358,13 +422,12 @@ def repeat_configs(config) -> list[tuple[str, ml_collections.ConfigDict]]:
 
 
 def run(config: ml_collections.ConfigDict, workdir: str, *, data=None) -> dict:
-  """Everything `launch.py` does for a config: one run or its repeats.
+  """Everything `launch.py` does for a training config: one run or repeats.
 
   With `config.repeats.models`, `.seeds` and/or `.folds` set, each
-  combination runs in its own subfolder (`seed_S`, `vgg16_seed_S_fold_F`,
-  ...), `workdir/repeats.json` and `runs.csv` collect one row of test
-  metrics per run (model, dataset, seed, fold, ...), and `report/` gets the
-  models table with paired t-tests over the runs.
+  combination trains in its own subfolder (`seed_S`, `vgg16_seed_S_fold_F`,
+  ...) and `workdir/repeats.json` lists them with their test metrics; a
+  study pointed at `workdir` reads every one of them.
 
   Args:
     config: the run config.
@@ -379,30 +442,21 @@ def run(config: ml_collections.ConfigDict, workdir: str, *, data=None) -> dict:
   if not (rep.models or rep.seeds or rep.folds):
     return train_and_evaluate(config, workdir, data=data)
   workdir = pathlib.Path(workdir)
-  rows, per_image = [], []
+  rows = []
   for name, sub in repeat_configs(config):
+    console.say(f"Run {name}:")
     results = train_and_evaluate(sub, str(workdir / name), data=data)
     test = results.get("test", {})
-    row = {
-      "run": name,
-      "model": sub.model.name,
-      "dataset": sub.data.name,
-      "seed": sub.seed,
-      "fold": sub.data.fold,
-      **{k: test.get(k, float("nan")) for k in SCALARS},
-    }
-    rows.append(row)
-    per_image += report.build.model_image_records(
-      str(workdir / name / PREDICTIONS), row
+    rows.append(
+      {
+        "run": name,
+        "model": sub.model.name,
+        "dataset": sub.data.name,
+        "seed": sub.seed,
+        "fold": sub.data.fold,
+        **{k: test.get(k, float("nan")) for k in SCALARS},
+      }
     )
   if jax.process_index() == 0:
-    logs.write_json(workdir / "repeats.json", {"runs": rows})
-    # Rewritten whole on every call: `rows` and `per_image` hold every run.
-    for filename, records in (
-      (report.build.RUNS_CSV, rows),
-      (report.build.MODEL_IMAGES_CSV, per_image),
-    ):
-      (workdir / filename).unlink(missing_ok=True)
-      report.append_records(str(workdir / filename), records)
-    report.write_report(str(workdir))
+    logs.write_json(workdir / REPEATS, {"runs": rows})
   return {"runs": rows}

@@ -1,0 +1,127 @@
+# Copyright 2026 The xaijax Authors.
+# SPDX-License-Identifier: Apache-2.0
+"""Studies: the questions asked of trained models, run by `launch.py`.
+
+Train once, explain many: a study config (`configs/studies/*.py`) names the
+trained runs it reads (training the missing ones first) and its studies: a
+CAM grid (`cams_config`: models x methods x layers x target policies x image
+selections x metrics, with paired tests between methods) or a comparison of
+the runs themselves (`models_config`: the paper's Table 1). Every cell is
+cached, so adding a method, layer or metric to a finished study computes
+only the new cells, and a killed study resumes. See docs/studies.md.
+
+  python launch.py --config configs/studies/paper_cams.py --workdir runs/t2
+"""
+
+import pathlib
+
+import jax
+import ml_collections
+from jax.experimental import multihost_utils
+
+from xaijax import console
+from xaijax.report import studies as study_report
+from xaijax.study import cams, models, runs
+from xaijax.study.cache import Cache
+from xaijax.study.config import (
+  ConfigError,
+  cams_config,
+  check_layers,
+  check_static,
+  launch_config,
+  models_config,
+  run_config,
+  study_runs,
+)
+from xaijax.train import checks as train_checks
+from xaijax.train import sharding
+
+CACHE = "cache.sqlite"
+
+
+def is_study(config: ml_collections.ConfigDict) -> bool:
+  """Whether a launch config is a study (else a training config)."""
+  return "studies" in config
+
+
+def check_config(config: ml_collections.ConfigDict) -> None:
+  """Checks every name of a study launch, and of each run's training config,
+  before anything is loaded, trained or computed.
+
+  Raises:
+    ValueError: the first bad name, with the valid ones.
+  """
+  check_static(config)
+  trainable = {name: r.train for name, r in config.runs.items() if r.train}
+  for train in trainable.values():
+    train_checks.check_config(train)
+  check_layers(config, trainable)
+  for name, study in config.studies.items():
+    if study.kind == "cams":
+      train_checks.check_batch_size(
+        f"studies.{name}.batch_size", study.batch_size
+      )
+
+
+def run(config: ml_collections.ConfigDict, workdir: str, *, data=None) -> dict:
+  """Trains the missing runs, computes every study, writes the reports.
+
+  Args:
+    config: a study launch config (`launch_config` with runs and studies).
+    workdir: the launch's folder: studies/<name>/, report/, cache.sqlite;
+      run workdirs given as relative paths live under it too.
+    data: the data module (default `xaijax.data`; tests pass a fake).
+
+  Returns:
+    {'report': index path, 'studies': {name: {...}}}.
+  """
+  sharding.initialize_distributed(config)
+  workdir = pathlib.Path(workdir)
+  found = runs.resolve(config, str(workdir), data=data)
+  is_main = jax.process_index() == 0
+  mesh = sharding.make_mesh()
+  if is_main:
+    workdir.mkdir(parents=True, exist_ok=True)
+  cache = Cache(str(workdir / CACHE)) if is_main else None
+  restored: dict[str, runs.RestoredRun] = {}
+  results, reports = {}, {}
+  try:
+    for name, study in config.studies.items():
+      members = [r for e in study_runs(config, name) for r in found[e]]
+      out_dir = workdir / "studies" / name
+      if study.kind == "models":
+        report = models.run(name, study, members, out_dir) if is_main else None
+        results[name] = {"report": report}
+      else:
+        for r in members:
+          if r.name not in restored:
+            restored[r.name] = runs.restore(r, mesh, data=data)
+        results[name] = cams.run(
+          name, study, [restored[r.name] for r in members], out_dir, cache, mesh
+        )
+      reports[name] = (study.kind, results[name]["report"])
+  finally:
+    if cache is not None:
+      cache.close()
+  index = None
+  if is_main:
+    every_run = [r for group in found.values() for r in group]
+    index = study_report.write_index(workdir, reports, every_run)
+    console.say(f"Report: {index}")
+  if jax.process_count() > 1:
+    # The others wait for process 0's files before they leave (a process
+    # that leaves first fails the group's shutdown barrier).
+    multihost_utils.sync_global_devices("xaijax study written")
+  return {"report": index, "studies": results}
+
+
+__all__ = [
+  "ConfigError",
+  "cams_config",
+  "check_config",
+  "is_study",
+  "launch_config",
+  "models_config",
+  "run",
+  "run_config",
+]
