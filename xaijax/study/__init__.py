@@ -37,6 +37,9 @@ from xaijax.train import checks as train_checks
 from xaijax.train import sharding
 
 CACHE = "cache.sqlite"
+# Each kind of study (config.KINDS): (name, study config, its runs, its
+# folder, the launch's Context) -> {'report': path or None, ...}.
+RUNNERS = {"cams": cams.run, "models": models.run}
 
 
 def is_study(config: ml_collections.ConfigDict) -> bool:
@@ -82,27 +85,24 @@ def run(config: ml_collections.ConfigDict, workdir: str, *, data=None) -> dict:
   mesh = sharding.make_mesh()
   if is_main:
     workdir.mkdir(parents=True, exist_ok=True)
-  cache = Cache(str(workdir / CACHE)) if is_main else None
-  restored: dict[str, runs.RestoredRun] = {}
+  context = runs.Context(
+    workdir=workdir,
+    mesh=mesh,
+    cache=Cache(str(workdir / CACHE)) if is_main else None,
+    data=data,
+  )
   results, reports = {}, {}
   try:
     for name, study in config.studies.items():
       members = [r for e in study_runs(config, name) for r in found[e]]
       out_dir = workdir / "studies" / name
-      if study.kind == "models":
-        report = models.run(name, study, members, out_dir) if is_main else None
-        results[name] = {"report": report}
-      else:
-        for r in members:
-          if r.name not in restored:
-            restored[r.name] = runs.restore(r, mesh, data=data)
-        results[name] = cams.run(
-          name, study, [restored[r.name] for r in members], out_dir, cache, mesh
-        )
+      results[name] = RUNNERS[study.kind](
+        name, study, members, out_dir, context
+      )
       reports[name] = (study.kind, results[name]["report"])
   finally:
-    if cache is not None:
-      cache.close()
+    if context.cache is not None:
+      context.cache.close()
   index = None
   if is_main:
     every_run = [r for group in found.values() for r in group]

@@ -33,9 +33,9 @@ from xaijax.evaluate import scoring
 from xaijax.explain import visualize
 from xaijax.report import studies as study_report
 from xaijax.study import selection
-from xaijax.study.cache import Cache, cells_in_order, fingerprint
+from xaijax.study.cache import cells_in_order, fingerprint
 from xaijax.study.config import expand_layers
-from xaijax.study.runs import RestoredRun
+from xaijax.study.runs import Context, RestoredRun, TrainedRun
 
 _SEP = "\t"  # joins layer and method in score_maps' keys
 
@@ -413,25 +413,25 @@ def save_overlay(path, image, cam, mean, std) -> None:
 def run(
   name: str,
   study,
-  restored_runs: list[RestoredRun],
+  members: list[TrainedRun],
   out_dir: pathlib.Path,
-  cache: Cache | None,
-  mesh,
+  context: Context,
 ) -> dict:
   """Computes the study's missing cells and writes its tables and report.
 
   Args:
     name: the study's name.
     study: its config (`cams_config`).
-    restored_runs: the runs it explains.
+    members: the runs it explains.
     out_dir: its folder (`<workdir>/studies/<name>`).
-    cache: the launch's cache (None on processes other than 0).
-    mesh: the device mesh the image batches are sharded over.
+    context: the launch's mesh, cache (process 0) and data module.
 
   Returns:
     {'report': path, 'maps': computed, 'scores': computed, 'seconds': s}.
   """
   start = time.perf_counter()
+  cache, mesh = context.cache, context.mesh
+  restored_runs = [context.restore(r) for r in members]
   options, options_id = map_options(study)
   settings = _settings(study)
   methods = tuple(study.methods)

@@ -25,7 +25,6 @@ from xaijax import explain, models
 from xaijax.evaluate import scoring
 from xaijax.explain import cam as cam_lib
 
-KINDS = ("cams", "models")
 # Explained class per image.
 TARGET_POLICIES = ("predicted", "true")
 # Test images explained (a class name after 'class=' takes that true class).
@@ -145,6 +144,38 @@ def study_runs(config, name: str) -> tuple[str, ...]:
   return tuple(config.studies[name].runs) or tuple(config.runs)
 
 
+def _check_cams(study, where: str) -> None:
+  explain.cam.Options.from_kwargs(dict(study.cam))
+  scoring.ScoreOptions(**dict(study.scores))
+  for method in study.methods:
+    _one_of(
+      f"{where}.methods",
+      method,
+      (*explain.CAM_METHODS, *explain.ATTENTION_METHODS),
+    )
+  scoring.check_metrics(study.metrics)
+  for test in study.tests:
+    _one_of(f"{where}.tests", test, TESTS)
+  for policy in study.targets:
+    if class_policy(policy) is None:
+      _one_of(f"{where}.targets", policy, (*TARGET_POLICIES, "class=<name>"))
+  for selection in study.selections:
+    if class_policy(selection) is None:
+      _one_of(f"{where}.selections", selection, (*SELECTIONS, "class=<name>"))
+  for key in ("max_images", "batch_size"):
+    if study[key] < 1:
+      raise ConfigError(f"{where}.{key} must be positive, got {study[key]}.")
+
+
+def _check_models(study, where: str) -> None:
+  del study, where  # its metrics are read from results.json as they are
+
+
+# Each kind of study: (its config's check, study config, 'config.studies.x').
+CHECKS = {"cams": _check_cams, "models": _check_models}
+KINDS = tuple(CHECKS)
+
+
 def check_static(config: ml_collections.ConfigDict) -> None:
   """Checks every name that needs no trained model or data.
 
@@ -161,28 +192,7 @@ def check_static(config: ml_collections.ConfigDict) -> None:
     _one_of(f"{where}.kind", study.get("kind"), KINDS)
     for run in study_runs(config, name):
       _one_of(f"{where}.runs", run, tuple(config.runs))
-    if study.kind == "models":
-      continue
-    explain.cam.Options.from_kwargs(dict(study.cam))
-    scoring.ScoreOptions(**dict(study.scores))
-    for method in study.methods:
-      _one_of(
-        f"{where}.methods",
-        method,
-        (*explain.CAM_METHODS, *explain.ATTENTION_METHODS),
-      )
-    scoring.check_metrics(study.metrics)
-    for test in study.tests:
-      _one_of(f"{where}.tests", test, TESTS)
-    for policy in study.targets:
-      if class_policy(policy) is None:
-        _one_of(f"{where}.targets", policy, (*TARGET_POLICIES, "class=<name>"))
-    for selection in study.selections:
-      if class_policy(selection) is None:
-        _one_of(f"{where}.selections", selection, (*SELECTIONS, "class=<name>"))
-    for key in ("max_images", "batch_size"):
-      if study[key] < 1:
-        raise ConfigError(f"{where}.{key} must be positive, got {study[key]}.")
+    CHECKS[study.kind](study, where)
   if not config.runs:
     raise ConfigError("config.runs is empty: name the trained runs to read.")
   for name, run in config.runs.items():

@@ -13,13 +13,23 @@ from collections.abc import Sequence
 
 from xaijax.report import build
 from xaijax.report import studies as study_report
-from xaijax.study.runs import TrainedRun
+from xaijax.study.runs import Context, TrainedRun
 
 
 def run(
-  name: str, study, runs: Sequence[TrainedRun], out_dir: pathlib.Path
-) -> str:
-  """Writes the models study's tables and report; returns the report."""
+  name: str,
+  study,
+  runs: Sequence[TrainedRun],
+  out_dir: pathlib.Path,
+  context: Context,
+) -> dict:
+  """Writes the models study's tables and report (on process 0).
+
+  Returns:
+    {'report': its path (None on other processes)}.
+  """
+  if not context.is_main:
+    return {"report": None}
   rows, per_image = [], []
   for r in runs:
     test = r.results.get("test", {})
@@ -39,6 +49,7 @@ def run(
     )
   folds = {row["fold"] for row in rows}
   unit = "fold" if len(folds) > 1 else "seed"
-  return study_report.write_models_study(
+  report = study_report.write_models_study(
     out_dir, name, study, rows, per_image, unit
   )
+  return {"report": report}

@@ -203,3 +203,31 @@ def restore(run: TrainedRun, mesh, *, data=None) -> RestoredRun:
     labels=labels,
     predictions=probs.argmax(-1).astype(np.int32),
   )
+
+
+@dataclasses.dataclass
+class Context:
+  """What every study of a launch shares.
+
+  Attributes:
+    workdir: the launch's folder.
+    mesh: the device mesh image batches are sharded over.
+    cache: the launch's cell cache (None on processes other than 0).
+    data: the data module (`xaijax.data`, or a test's fake).
+  """
+
+  workdir: pathlib.Path
+  mesh: object
+  cache: object
+  data: object = None
+  _restored: dict = dataclasses.field(default_factory=dict)
+
+  @property
+  def is_main(self) -> bool:
+    return jax.process_index() == 0
+
+  def restore(self, run: TrainedRun) -> RestoredRun:
+    """`restore(run)`, once per launch."""
+    if run.name not in self._restored:
+      self._restored[run.name] = restore(run, self.mesh, data=self.data)
+    return self._restored[run.name]
