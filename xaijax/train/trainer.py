@@ -201,14 +201,39 @@ class _TrainClock:
       logs.write_json(self._path, self._recorded)
 
 
-def _stops_early(config, step: int, best_step: int | None) -> bool:
-  """Whether validation has not improved for `early_stopping.patience`
-  evaluations (read from the best checkpoint's step, so a resumed run
-  decides as an uninterrupted one)."""
+def _val_history(workdir: pathlib.Path, metric: str, upto: int) -> list:
+  """[(step, value)] of `metric` on validation up to step `upto`, from
+  metrics.jsonl (what a resumed run has already measured)."""
+  path = workdir / "metrics.jsonl"
+  if not path.exists():
+    return []
+  history = []
+  for line in path.read_text().splitlines():
+    record = json.loads(line) if line.strip() else {}
+    if record.get("split") == "val" and record["step"] <= upto:
+      history.append((record["step"], record[metric]))
+  return history
+
+
+def _last_improvement(config, history) -> int | None:
+  """The step of the first evaluation reaching the best value: a later tie
+  is not an improvement."""
+  best_step, best = None, None
+  sign = 1.0 if config.checkpoint.best_mode == "max" else -1.0
+  for step, value in history:
+    if best is None or sign * value > sign * best:
+      best_step, best = step, value
+  return best_step
+
+
+def _stops_early(config, step: int, history) -> bool:
+  """Whether validation (`checkpoint.best_metric`) has not improved for
+  `early_stopping.patience` evaluations."""
   patience = config.early_stopping.patience
-  if patience <= 0 or best_step is None:
+  last = _last_improvement(config, history)
+  if patience <= 0 or last is None:
     return False
-  return step - best_step >= patience * config.eval_every_steps
+  return step - last >= patience * config.eval_every_steps
 
 
 def _metrics_line(split: str, step: int, metrics: Mapping) -> str:
@@ -294,7 +319,10 @@ def train_and_evaluate(
     console.say(f"Resumed {workdir} at step {start} of {total}.")
   clock = _TrainClock(workdir, start, is_main)
   writer = logs.MetricWriter(workdir, is_main)
-  stopped_early = _stops_early(config, start, ckpts.best_step())
+  metric = config.checkpoint.best_metric
+  # Every process reads it: a multi-host workdir is on shared storage.
+  history = _val_history(workdir, metric, start)
+  stopped_early = _stops_early(config, start, history)
   last = start
   batches = data.train_batches(
     dataset.train,
@@ -342,12 +370,12 @@ def train_and_evaluate(
       writer.write(step, "val", {k: val_metrics[k] for k in SCALARS})
       ckpts.save_best(step, state.variables, val_metrics)
       console.say(_metrics_line("val", step, val_metrics))
-      stopped_early = _stops_early(config, step, ckpts.best_step())
+      history.append((step, val_metrics[metric]))
+      stopped_early = _stops_early(config, step, history)
       if stopped_early:
         console.say(
-          f"Early stop at step {step}: validation "
-          f"{config.checkpoint.best_metric} has not improved since step "
-          f"{ckpts.best_step()}."
+          f"Early stop at step {step}: validation {metric} has not improved "
+          f"since step {_last_improvement(config, history)}."
         )
     if save or stopped_early:
       clock.record(step)
