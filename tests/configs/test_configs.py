@@ -17,7 +17,11 @@ CONFIGS = sorted(
 )
 STUDIES = [
   ROOT / "configs" / "demo.py",
-  *sorted((ROOT / "configs" / "studies").glob("*.py")),
+  *sorted(
+    p
+    for p in (ROOT / "configs" / "studies").glob("*.py")
+    if p.stem not in ("__init__", "common")
+  ),
 ]
 
 
