@@ -12,9 +12,9 @@ Only process 0 of a multi-host run prints.
 """
 
 import logging as std_logging
-from logging import handlers as log_handlers
 import os
 import sys
+from logging import handlers as log_handlers
 
 import jax
 import tqdm

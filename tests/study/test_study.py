@@ -16,8 +16,8 @@ import time
 
 import numpy as np
 import pytest
-
 import tiny
+
 from xaijax import evaluate, explain, report, study, train
 from xaijax.study import runs as runs_lib
 from xaijax.train import sharding
