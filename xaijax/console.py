@@ -60,8 +60,15 @@ def quiet_console() -> std_logging.Handler:
 
 def log_to_file(workdir: str, early: std_logging.Handler | None = None) -> str:
   """Appends every log record (INFO and up, absl's format) to
-  `workdir/log.txt`, starting with what `early` held; returns the path."""
-  path = os.path.join(workdir, LOG_FILE)
+  `workdir/log.txt`, starting with what `early` held; returns the path.
+
+  Process i > 0 of a multi-host launch writes `log.process<i>.txt`: one
+  writer per file.
+  """
+  name = LOG_FILE
+  if jax.process_index():
+    name = f"log.process{jax.process_index()}.txt"
+  path = os.path.join(workdir, name)
   handler = std_logging.FileHandler(path)
   handler.setLevel(std_logging.INFO)
   handler.setFormatter(logging.PythonFormatter())
