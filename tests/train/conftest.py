@@ -22,8 +22,8 @@ WORKER = pathlib.Path(__file__).with_name("worker.py")
 # images of 32 px. Plain SGD and no BatchNorm keep rounding-level differences
 # between device layouts at rounding level: Adam's m / sqrt(v) and the
 # batch statistics of 1x1 feature maps would amplify them into a different
-# trajectory and hide real mismatches. BatchNorm models are trained in the
-# in-process tests.
+# trajectory and hide real mismatches. BatchNorm models are compared across
+# device counts in-process (test_distributed.py), against a float64 bound.
 RUN = {
   "model.name": "vgg16",
   "data.image_size": 32,
@@ -32,6 +32,15 @@ RUN = {
   "eval_every_steps": 4,
   "optimizer.name": "sgd",
   "optimizer.learning_rate": 0.02,
+}
+# The same schedule for a model with BatchNorm statistics and optimizer
+# moments in its state: ResNet-50 (tiny, 16 px) with Adam.
+BN_RUN = {
+  **RUN,
+  "model.name": "resnet50",
+  "data.image_size": 16,
+  "optimizer.name": "adam",
+  "optimizer.learning_rate": 1e-3,
 }
 
 
@@ -70,28 +79,39 @@ def start_worker(workdir, overrides, env, process_id=0, devices=1):
   )
 
 
-def finish(process, timeout=600) -> None:
-  """Waits for a worker and fails with its output if it failed."""
+def finish(process, timeout=600) -> str:
+  """Waits for a worker, fails with its output if it failed, returns it."""
   out, _ = process.communicate(timeout=timeout)
   assert process.returncode == 0, out[-4000:]
+  return out
+
+
+def train_records(workdir) -> list[dict]:
+  """metrics.jsonl's per-step training records (those with a loss), in
+  file order."""
+  lines = (pathlib.Path(workdir) / "metrics.jsonl").read_text().splitlines()
+  return [r for r in map(json.loads, filter(None, lines)) if "loss" in r]
 
 
 def train_losses(workdir) -> np.ndarray:
   """(steps,) training losses in step order from metrics.jsonl."""
-  records = [
-    json.loads(line)
-    for line in (pathlib.Path(workdir) / "metrics.jsonl")
-    .read_text()
-    .splitlines()
-    if line
-  ]
-  losses = {r["step"]: r["loss"] for r in records if "loss" in r}
+  losses = {r["step"]: r["loss"] for r in train_records(workdir)}
   return np.asarray([losses[s] for s in sorted(losses)])
+
+
+def _reference(tmp_path_factory, worker_env, overrides):
+  workdir = tmp_path_factory.mktemp("reference") / "run"
+  finish(start_worker(workdir, overrides, worker_env))
+  return workdir
 
 
 @pytest.fixture(scope="session")
 def reference_run(tmp_path_factory, worker_env):
   """The uninterrupted single-device run every other run is compared with."""
-  workdir = tmp_path_factory.mktemp("reference") / "run"
-  finish(start_worker(workdir, RUN, worker_env))
-  return workdir
+  return _reference(tmp_path_factory, worker_env, RUN)
+
+
+@pytest.fixture(scope="session")
+def bn_reference_run(tmp_path_factory, worker_env):
+  """`reference_run` for BN_RUN (ResNet-50 with Adam)."""
+  return _reference(tmp_path_factory, worker_env, BN_RUN)

@@ -10,7 +10,14 @@ import fake_data
 import numpy as np
 import pytest
 import worker
-from conftest import RUN, finish, start_worker, train_losses
+from conftest import (
+  BN_RUN,
+  RUN,
+  finish,
+  start_worker,
+  train_losses,
+  train_records,
+)
 
 from xaijax import train
 
@@ -22,10 +29,27 @@ def _saved_steps(workdir) -> list[int]:
   return sorted(int(p.name) for p in folder.iterdir() if p.name.isdigit())
 
 
-def test_killed_run_resumes_exactly(tmp_path, worker_env, reference_run):
+@pytest.mark.parametrize(
+  "overrides, reference",
+  [(RUN, "reference_run"), (BN_RUN, "bn_reference_run")],
+  ids=["vgg16_sgd", "resnet50_adam"],
+)
+def test_killed_run_resumes_exactly(
+  overrides, reference, request, tmp_path, worker_env
+):
+  """SIGKILL after the first checkpoint, then the same command: the run
+  resumes (it says so, at a step past 0 and before the end), logs every step
+  once, and ends with the state of an uninterrupted run, bit for bit:
+  parameters, BatchNorm statistics, optimizer moments, step and key.
+
+  A run that restarted from step 0 would end with the same state too (the
+  stream and the keys are functions of the step): the log line and the
+  metrics are what tell a resume from a restart."""
+  reference = request.getfixturevalue(reference)
   workdir = tmp_path / "run"
+  total = overrides["total_steps"]
   # Slow batches make the kill land mid-run, after the first checkpoint.
-  slow = start_worker(workdir, {**RUN, "data.delay": 0.5}, worker_env)
+  slow = start_worker(workdir, {**overrides, "data.delay": 0.5}, worker_env)
   deadline = time.monotonic() + 300
   while not _saved_steps(workdir) and time.monotonic() < deadline:
     assert slow.poll() is None, slow.communicate()[0][-4000:]
@@ -35,16 +59,21 @@ def test_killed_run_resumes_exactly(tmp_path, worker_env, reference_run):
   assert _saved_steps(workdir), "no checkpoint was written before the kill"
   assert not (workdir / "results.json").exists()
 
-  finish(start_worker(workdir, RUN, worker_env))
-  reference = np.load(reference_run / "final.npz")
-  resumed = np.load(workdir / "final.npz")
-  assert sorted(resumed) == sorted(reference)
-  for key in reference:
-    np.testing.assert_array_equal(resumed[key], reference[key], err_msg=key)
-  # Steps logged before the kill are logged again after the resume.
-  np.testing.assert_array_equal(
-    np.unique(train_losses(workdir)), np.unique(train_losses(reference_run))
+  output = finish(start_worker(workdir, overrides, worker_env))
+  resumed = re.findall(
+    rf"Resumed {re.escape(str(workdir))} at step (\d+) of {total}\.", output
   )
+  assert len(resumed) == 1, f"no 'Resumed' line in:\n{output[-3000:]}"
+  assert 0 < int(resumed[0]) < total, resumed
+
+  logged = [r["step"] for r in train_records(workdir)]
+  assert logged == list(range(1, total + 1)), logged
+  np.testing.assert_array_equal(train_losses(workdir), train_losses(reference))
+  expected = np.load(reference / "final.npz")
+  final = np.load(workdir / "final.npz")
+  assert sorted(final) == sorted(expected)
+  for key in expected:
+    np.testing.assert_array_equal(final[key], expected[key], err_msg=key)
 
 
 def test_finished_run_is_not_redone(reference_run):

@@ -50,14 +50,32 @@ class MetricWriter:
   Args:
     workdir: the run's folder.
     enabled: False on processes other than 0.
+    resume_step: the step a resumed run restarts from: records of later
+      steps (logged before a kill, after the last checkpoint) are dropped,
+      since the resumed run logs those steps again; each step is then
+      logged once. None keeps every record.
   """
 
-  def __init__(self, workdir: pathlib.Path, enabled: bool):
+  def __init__(
+    self,
+    workdir: pathlib.Path,
+    enabled: bool,
+    resume_step: int | None = None,
+  ):
     self._jsonl = None
     self._tensorboard = None
     if not enabled:
       return
-    self._jsonl = open(workdir / "metrics.jsonl", "a")  # noqa: SIM115
+    path = workdir / "metrics.jsonl"
+    if resume_step is not None and path.exists():
+      # A line without its newline is one a kill cut short.
+      kept = [
+        line
+        for line in path.read_text().splitlines(keepends=True)
+        if line.endswith("\n") and json.loads(line)["step"] <= resume_step
+      ]
+      path.write_text("".join(kept))
+    self._jsonl = open(path, "a")  # noqa: SIM115
     try:
       import tensorboardX
     except ImportError:

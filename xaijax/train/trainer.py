@@ -318,7 +318,7 @@ def train_and_evaluate(
     state = ckpts.restore(state, shardings)
     console.say(f"Resumed {workdir} at step {start} of {total}.")
   clock = _TrainClock(workdir, start, is_main)
-  writer = logs.MetricWriter(workdir, is_main)
+  writer = logs.MetricWriter(workdir, is_main, resume_step=start)
   metric = config.checkpoint.best_metric
   # Every process reads it: a multi-host workdir is on shared storage.
   history = _val_history(workdir, metric, start)
