@@ -45,6 +45,25 @@ def test_range_shape_and_seeding(name):
     np.testing.assert_array_equal(out, corruptions.corrupt(x, name, 3, None))
 
 
+@pytest.mark.parametrize("name", [n for n in NAMES if CORRUPTIONS[n].random])
+def test_per_image_keys_do_not_depend_on_the_batch(name):
+  x = uniform_images((3, 16, 16, 3))
+  keys = jax.random.split(jax.random.key(1), 3)
+  out = np.asarray(corruptions.corrupt(x, name, 3, keys))
+  # Image i alone with key i draws the same numbers. Under vmap XLA may fuse
+  # the rotation's cos/sin coordinate arithmetic differently: source
+  # coordinates of size up to H/2 px move by a few ulps, i.e. below
+  # 4·H·U px, and a bilinear sample of values in [0, 1] moves by at most
+  # that (its slope is at most 1 per pixel).
+  for i in range(3):
+    alone = corruptions.corrupt(x[i : i + 1], name, 3, keys[i])
+    np.testing.assert_allclose(
+      out[i], np.asarray(alone)[0], rtol=0, atol=4 * x.shape[1] * U
+    )
+  with pytest.raises(ValueError, match=r"one key or \(B,\) = \(3,\) keys"):
+    corruptions.corrupt(x, name, 3, keys[:2])
+
+
 def smooth_images(shape=(2, 32, 32, 3), seed=0):
   """Random cosines of at most 3 cycles per side, in [0.1, 0.9]: like real
   images, smooth at the scale of the shifts (a period >= 10 px exceeds twice

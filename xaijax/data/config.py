@@ -95,6 +95,28 @@ def default_config() -> ml_collections.ConfigDict:
   return c
 
 
+def check_external(where: str, e) -> None:
+  """Checks one external set entry (`xaijax.data.external.entry`): its
+  fields and dataset name.
+
+  Raises:
+    DataError: a missing or extra field, or an unknown external dataset.
+  """
+  if not isinstance(e, ml_collections.ConfigDict) or tuple(sorted(e)) != (
+    EXTERNAL_FIELDS
+  ):
+    raise DataError(
+      f"{where} must have exactly the fields {', '.join(EXTERNAL_FIELDS)}: "
+      "make it with xaijax.data.external.entry(name, root, mapping, "
+      "groups)."
+    )
+  if e.name not in EXTERNAL_DATASETS:
+    raise DataError(
+      f"{where}.name is '{e.name}'; external datasets: "
+      f"{', '.join(EXTERNAL_DATASETS)}."
+    )
+
+
 def check_config(cfg) -> None:
   """Every name and value of a data config, and that its root exists,
   without listing a file: what a launch checks before any work starts.
@@ -118,20 +140,7 @@ def check_config(cfg) -> None:
       f"'{cfg.verify}'."
     )
   for key, e in cfg.get("external", {}).items():
-    where = f"data.external.{key}"
-    if not isinstance(e, ml_collections.ConfigDict) or tuple(sorted(e)) != (
-      EXTERNAL_FIELDS
-    ):
-      raise DataError(
-        f"{where} must have exactly the fields {', '.join(EXTERNAL_FIELDS)}: "
-        "make it with xaijax.data.external.entry(name, root, mapping, "
-        "groups)."
-      )
-    if e.name not in EXTERNAL_DATASETS:
-      raise DataError(
-        f"{where}.name is '{e.name}'; external datasets: "
-        f"{', '.join(EXTERNAL_DATASETS)}."
-      )
+    check_external(f"data.external.{key}", e)
   uses_root = cfg.name != "synthetic" and not cfg.tfds_data_dir
   if uses_root and not os.path.exists(os.path.expanduser(cfg.root)):
     what = "is not set" if not cfg.root else f"'{cfg.root}' does not exist"

@@ -323,6 +323,14 @@ def _corrupt(images: Array, key: Array, name: str, param: float) -> Array:
   return jnp.clip(out, 0.0, 1.0)
 
 
+@functools.partial(jax.jit, static_argnames=("name", "param"))
+def _corrupt_each(images: Array, keys: Array, name: str, param: float) -> Array:
+  # Each image as a batch of one with its own key.
+  return jax.vmap(lambda x, k: _corrupt(x[None], k, name, param)[0])(
+    images, keys
+  )
+
+
 def corrupt(images, name: str, severity: int, key: Array | None) -> Array:
   """`images` (B, H, W, C) in [0, 1] corrupted by `name` at `severity`.
 
@@ -331,7 +339,9 @@ def corrupt(images, name: str, severity: int, key: Array | None) -> Array:
     name: a key of `CORRUPTIONS`.
     severity: 1 (mild) .. 5 (strong).
     key: PRNG key; required by the random corruptions, ignored (may be
-      None) by the others. The draw covers the whole batch.
+      None) by the others. One key draws for the whole batch; (B,) keys,
+      one per image, draw each image from its own key (an image's
+      corruption then does not depend on its batch).
 
   Returns:
     float32 (B, H, W, C) in [0, 1].
@@ -364,7 +374,16 @@ def corrupt(images, name: str, severity: int, key: Array | None) -> Array:
     )
   if key is None:
     key = jax.random.key(0)  # Unused; one signature for the jitted call.
-  return _corrupt(images, key, name, float(spec.params[severity - 1]))
+  param = float(spec.params[severity - 1])
+  typed = jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)
+  if not typed or key.ndim == 0:  # one key (typed, or a raw uint32 pair)
+    return _corrupt(images, key, name, param)
+  if jnp.shape(key) != images.shape[:1]:
+    raise ValueError(
+      f"key must be one key or (B,) = ({images.shape[0]},) keys; got shape "
+      f"{jnp.shape(key)}."
+    )
+  return _corrupt_each(images, key, name, param)
 
 
 def _channel_stats(mean: Sequence[float], std: Sequence[float]):
