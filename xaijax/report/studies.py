@@ -131,9 +131,11 @@ def write_cams_study(
           and r["selection"] == view.selection
         ]
         same = coinciding[layer, view.policy, view.selection]
+        images = study.get("images", "test")
+        shown = "" if images == "test" else f" of {images}"
         parts += [
           f"## {run.name} ({run.model}, {run.config.data.name}), layer "
-          f"`{layer}`: {view.policy} class, {view.selection} images",
+          f"`{layer}`: {view.policy} class, {view.selection} images{shown}",
           "",
         ]
         if not mine:
@@ -278,3 +280,76 @@ def write_index(workdir: pathlib.Path, studies: Mapping, runs) -> str:
   path = out / REPORT
   path.write_text("\n".join(parts) + "\n")
   return str(path)
+
+
+def write_study(
+  out_dir: pathlib.Path,
+  title: str,
+  notes: str,
+  intro: Sequence[str],
+  records: Mapping[str, Sequence[Mapping]],
+  tables: Mapping[str, Table],
+  figures: Sequence[tuple[str, str]] = (),
+) -> str:
+  """Writes a study's record files, tables and report; returns its path.
+
+  Args:
+    out_dir: the study's folder.
+    title: the report's heading.
+    notes: the study config's notes (shown first when given).
+    intro: paragraphs under the heading.
+    records: {file name: records}, each written as a CSV in out_dir.
+    tables: {name: table}, each written as tables/<name>.md/.csv/.tex and
+      inlined in the report; a paired-tests table with no comparison (one
+      arm only) is left out.
+    figures: (caption, path relative to out_dir) of PNGs to link.
+  """
+  out_dir = pathlib.Path(out_dir)
+  parts = [f"# {title}", ""]
+  if notes:
+    parts += [notes, ""]
+  for paragraph in intro:
+    parts += [paragraph, ""]
+  links = ", ".join(f"[{n}]({n})" for n in records)
+  parts += [
+    f"Records: {links}; tables as .md/.csv/.tex in [tables/](tables/).",
+    "",
+  ]
+  for name, rows in records.items():
+    write_records(out_dir / name, rows)
+  for key, table in tables.items():
+    if not table.rows and table.columns[1] == "pair":
+      continue  # paired tests with a single arm: nothing compared
+    write_table(table, out_dir / "tables", key)
+    parts.append(to_markdown(table))
+  if figures:
+    parts += ["## Figures", ""]
+    parts += [f"![{caption}]({path})\n" for caption, path in figures]
+  report = out_dir / REPORT
+  report.write_text("\n".join(parts))
+  return str(report)
+
+
+def save_curves(
+  path: str | os.PathLike,
+  curves: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+  *,
+  xlabel: str,
+  ylabel: str,
+  title: str = "",
+  bold: Sequence[str] = (),
+) -> None:
+  """Saves a PNG of line curves {label: (x, y)}; `bold` labels thicker."""
+  from matplotlib.figure import Figure
+
+  figure = Figure(figsize=(5, 3.6))
+  axis = figure.add_subplot()
+  for label, (x, y) in curves.items():
+    width = 2.5 if label in bold else 1.0
+    axis.plot(x, y, label=label, linewidth=width)
+  axis.set(xlabel=xlabel, ylabel=ylabel, title=title)
+  axis.grid(alpha=0.3)
+  axis.legend(fontsize=6, ncol=2)
+  figure.tight_layout()
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  figure.savefig(path, dpi=100)

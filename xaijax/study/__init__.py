@@ -5,8 +5,12 @@
 Train once, explain many: a study config (`configs/studies/*.py`) names the
 trained runs it reads (training the missing ones first) and its studies: a
 CAM grid (`cams_config`: models x methods x layers x target policies x image
-selections x metrics, with paired tests between methods) or a comparison of
-the runs themselves (`models_config`: the paper's Table 1). Every cell is
+selections x metrics, with paired tests between methods), a comparison of
+the runs themselves (`models_config`: the paper's Table 1), or a question of
+generalisation: external validation (`external_config`), calibration
+(`calibration_config`), uncertainty and selective prediction
+(`uncertainty_config`), corruption robustness of predictions
+(`corruptions_config`) and of maps (`map_robustness_config`). Every cell is
 cached, so adding a method, layer or metric to a finished study computes
 only the new cells, and a killed study resumes. See docs/studies.md.
 
@@ -21,17 +25,32 @@ from jax.experimental import multihost_utils
 
 from xaijax import console
 from xaijax.report import studies as study_report
-from xaijax.study import cams, models, runs
+from xaijax.study import (
+  calibration,
+  cams,
+  corruptions,
+  external,
+  map_robustness,
+  models,
+  runs,
+  uncertainty,
+)
 from xaijax.study.cache import Cache
 from xaijax.study.config import (
   ConfigError,
+  calibration_config,
   cams_config,
   check_layers,
+  check_models,
   check_static,
+  corruptions_config,
+  external_config,
   launch_config,
+  map_robustness_config,
   models_config,
   run_config,
   study_runs,
+  uncertainty_config,
 )
 from xaijax.train import checks as train_checks
 from xaijax.train import sharding
@@ -39,7 +58,15 @@ from xaijax.train import sharding
 CACHE = "cache.sqlite"
 # Each kind of study (config.KINDS): (name, study config, its runs, its
 # folder, the launch's Context) -> {'report': path or None, ...}.
-RUNNERS = {"cams": cams.run, "models": models.run}
+RUNNERS = {
+  "cams": cams.run,
+  "models": models.run,
+  "external": external.run,
+  "calibration": calibration.run,
+  "uncertainty": uncertainty.run,
+  "corruptions": corruptions.run,
+  "map_robustness": map_robustness.run,
+}
 
 
 def is_study(config: ml_collections.ConfigDict) -> bool:
@@ -59,8 +86,9 @@ def check_config(config: ml_collections.ConfigDict) -> None:
   for train in trainable.values():
     train_checks.check_config(train)
   check_layers(config, trainable)
+  check_models(config, trainable)
   for name, study in config.studies.items():
-    if study.kind == "cams":
+    if "batch_size" in study:
       train_checks.check_batch_size(
         f"studies.{name}.batch_size", study.batch_size
       )
@@ -90,6 +118,7 @@ def run(config: ml_collections.ConfigDict, workdir: str, *, data=None) -> dict:
     mesh=mesh,
     cache=Cache(str(workdir / CACHE)) if is_main else None,
     data=data,
+    external=dict(config.get("external", {})),
   )
   results, reports = {}, {}
   try:
@@ -117,11 +146,16 @@ def run(config: ml_collections.ConfigDict, workdir: str, *, data=None) -> dict:
 
 __all__ = [
   "ConfigError",
+  "calibration_config",
   "cams_config",
   "check_config",
+  "corruptions_config",
+  "external_config",
   "is_study",
   "launch_config",
+  "map_robustness_config",
   "models_config",
   "run",
   "run_config",
+  "uncertainty_config",
 ]

@@ -3,7 +3,9 @@
 """The cells a study has computed, kept in one SQLite file per launch.
 
 A map is cached per (run, layer, method, options, image, explained class);
-its scores per (the same cell, metric, metric settings). So adding a method,
+its scores per (the same cell, metric, metric settings); a model's outputs
+(logits of a clean, corrupted or augmented image, of Monte Carlo dropout
+passes) per (run, image source, variant, image). So adding a method,
 a layer, a target policy, a selection or a metric to a finished study
 computes only the new cells, and a study killed at any point resumes after
 the last committed batch: SQLite commits are atomic, a killed process leaves
@@ -34,6 +36,9 @@ CREATE TABLE IF NOT EXISTS scores (
   run TEXT, layer TEXT, method TEXT, options TEXT, image TEXT,
   target INTEGER, metric TEXT, settings TEXT, value TEXT,
   PRIMARY KEY (run, layer, method, options, image, target, metric, settings));
+CREATE TABLE IF NOT EXISTS outputs (
+  run TEXT, source TEXT, variant TEXT, image TEXT, value BLOB,
+  PRIMARY KEY (run, source, variant, image));
 """
 
 Cell = tuple[str, int]  # (image id, explained class)
@@ -106,6 +111,51 @@ class Cache:
       )
     )
     return np.stack([_decode(rows[c]) for c in cells])
+
+  def missing_outputs(
+    self, run: str, source: str, variant: str, images
+  ) -> set[str]:
+    """The images of `images` without an output of `variant`."""
+    have = {
+      image
+      for (image,) in self._db.execute(
+        "SELECT image FROM outputs WHERE run=? AND source=? AND variant=?",
+        (run, source, variant),
+      )
+    }
+    return {i for i in images if i not in have}
+
+  def put_outputs(
+    self,
+    run: str,
+    source: str,
+    variant: str,
+    images: Sequence[str],
+    values: np.ndarray,
+  ) -> None:
+    """Stores (and commits) one output array per image, values (n, ...)."""
+    self._db.executemany(
+      "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?)",
+      [
+        (run, source, variant, image, _encode(v))
+        for image, v in zip(images, values, strict=True)
+      ],
+    )
+    self._db.commit()
+
+  def get_outputs(
+    self, run: str, source: str, variant: str, images
+  ) -> np.ndarray:
+    """(n, ...) outputs of `images`, in their order; KeyError if one is
+    missing."""
+    rows = dict(
+      self._db.execute(
+        "SELECT image, value FROM outputs WHERE run=? AND source=? AND "
+        "variant=?",
+        (run, source, variant),
+      )
+    )
+    return np.stack([_decode(rows[i]) for i in images])
 
   def missing_scores(
     self,

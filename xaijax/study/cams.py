@@ -32,25 +32,89 @@ from xaijax import console, evaluate, explain
 from xaijax.evaluate import scoring
 from xaijax.explain import visualize
 from xaijax.report import studies as study_report
+from xaijax.study import outputs as outputs_lib
 from xaijax.study import selection
+from xaijax.study.batches import (
+  Batches,
+  broadcast,
+  image_keys,
+  is_main,
+  local_rows,
+  padded,
+)
 from xaijax.study.cache import cells_in_order, fingerprint
-from xaijax.study.config import expand_layers
+from xaijax.study.config import expand_layers, set_key
 from xaijax.study.runs import Context, RestoredRun, TrainedRun
 
 _SEP = "\t"  # joins layer and method in score_maps' keys
 
 
-def _is_main() -> bool:
-  return jax.process_index() == 0
+@dataclasses.dataclass(frozen=True)
+class Explained:
+  """The images a CAM study explains for one run, and what it knows of them.
+
+  Attributes:
+    restored: the run.
+    images: the image set (`outputs.ImageSet`): the test split or an
+      external set.
+    labels: (N,) true classes, in `images.class_names`.
+    predictions: (N,) predicted classes, in `images.class_names`.
+    as_run_class: (N, K_set) int32: the run class that explains set class
+      c on image i: c itself on the run's own split; on an external set,
+      the run class of group c that the model finds most probable on i.
+    options_id: what keys its maps besides the CAM options (the external
+      set's source; '' for the test split, the cache's original key).
+  """
+
+  restored: RestoredRun
+  images: object
+  labels: np.ndarray
+  predictions: np.ndarray
+  as_run_class: np.ndarray
+  options_id: str
+
+  @property
+  def class_names(self) -> tuple[str, ...]:
+    return tuple(self.images.class_names)
+
+  @property
+  def ids(self) -> list[str]:
+    return self.images.ids
+
+  def run_targets(self, targets: np.ndarray, indices: np.ndarray):
+    """(n,) run classes of set classes `targets` on images `indices`."""
+    return self.as_run_class[indices, targets].astype(np.int32)
 
 
-def _broadcast(value, like):
-  """Process 0's `value` on every process (identity with one process); the
-  other processes pass `like`, a pytree of the same structure and shapes."""
-  if jax.process_count() == 1:
-    return value
-  out = multihost_utils.broadcast_one_to_all(value if _is_main() else like)
-  return jax.tree.map(np.asarray, out)
+def explained_images(
+  context: Context, restored: RestoredRun, name: str, batch_size: int
+) -> Explained:
+  """The images `name` ('test' or 'external:<key>') of a run, for a CAM
+  study; an external set's predictions come from the cached clean logits."""
+  images = outputs_lib.image_set(context, restored, name)
+  k = len(restored.run.class_names)
+  if not set_key(name):
+    eye = np.broadcast_to(np.arange(k, dtype=np.int32), (len(images.ids), k))
+    return Explained(
+      restored, images, restored.labels, restored.predictions, eye, ""
+    )
+  logits, _ = outputs_lib.outputs(
+    context, restored, images, "clean",
+    outputs_lib.clean_forward(restored), shape=(k,), batch_size=batch_size,
+  )  # fmt: skip
+  probs = outputs_lib.probabilities(logits)
+  groups = outputs_lib.group_of_class(images.label_map)
+  # Per image and group: the group's most probable run class.
+  in_group = groups[None, :, None] == np.arange(len(images.class_names))
+  masked = np.where(in_group, probs[:, :, None], -1.0)
+  return Explained(
+    restored,
+    images,
+    np.asarray(images.labels, np.int32),
+    images.probabilities(probs).argmax(-1).astype(np.int32),
+    masked.argmax(1).astype(np.int32),
+    images.source,
+  )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,20 +135,21 @@ class View:
   context: str
 
 
-def _views(study, restored: RestoredRun) -> list[View]:
-  names = restored.run.class_names
+def _views(study, explained: Explained) -> list[View]:
+  names = explained.class_names
   views = []
   for policy in study.targets:
     targets = selection.targets(
-      policy, restored.labels, restored.predictions, names
+      policy, explained.labels, explained.predictions, names
     )
     for chosen in study.selections:
       indices = selection.select(
-        chosen, restored.labels, restored.predictions, names,
+        chosen, explained.labels, explained.predictions, names,
         max_images=study.max_images, seed=study.seed,
       )  # fmt: skip
       context = selection.describe(chosen, policy, study.max_images, study.seed)
-      views.append(View(policy, chosen, indices, targets[indices], context))
+      run_targets = explained.run_targets(targets[indices], indices)
+      views.append(View(policy, chosen, indices, run_targets, context))
   return views
 
 
@@ -99,78 +164,34 @@ def _settings(study) -> dict[str, str]:
   }
 
 
-def map_options(study) -> tuple[explain.cam.Options, str]:
-  """The CAM options and the fingerprint of those that change a map."""
+def map_options(study, images: str = "") -> tuple[explain.cam.Options, str]:
+  """The CAM options and the fingerprint of those that change a map (and of
+  `images`, the maps' image source when it is not the test split)."""
   options = explain.cam.Options.from_kwargs(dict(study.cam))
   changing = {
     k: v for k, v in dataclasses.asdict(options).items() if k != "chunk_size"
   }
+  if images:
+    changing["images"] = images
   return options, fingerprint(changing)
 
 
-class _Batches:
-  """The run's cells in fixed batches, loaded image by image on demand."""
-
-  def __init__(self, restored: RestoredRun, cells, batch_size: int):
-    self.restored = restored
-    self.size = batch_size
-    ids = list(map(str, restored.test.ids))
-    self.index = {image: i for i, image in enumerate(ids)}
-    self.batches = [
-      cells[lo : lo + batch_size] for lo in range(0, len(cells), batch_size)
-    ]
-
-  def padded(self, batch) -> list:
-    """The batch padded to the batch size by repeating its last cell (one
-    shape, one compilation)."""
-    return batch + [batch[-1]] * (self.size - len(batch))
-
-  def targets(self, batch) -> np.ndarray:
-    """(B,) int32 explained classes of the padded batch."""
-    return np.array([t for _, t in self.padded(batch)], np.int32)
-
-  def arrays(self, batch, rows: slice = slice(None)):
-    """Images (b, H, W, 3) and masks (b, H, W) or None of the padded batch's
-    `rows` (this process's rows of a sharded batch)."""
-    examples = [
-      self.restored.test.example(self.index[i])
-      for i, _ in self.padded(batch)[rows]
-    ]
-    images = np.stack([e["image"] for e in examples]).astype(np.float32)
-    masks = [e.get("lesion_mask") for e in examples]
-    masks = None if masks[0] is None else np.stack(masks).astype(np.float32)
-    return images, masks
-
-
-def _padded(rows: np.ndarray, pad: int) -> np.ndarray:
-  """rows (n, ...) followed by `pad` copies of the last one."""
-  return np.concatenate([rows, np.repeat(rows[-1:], pad, axis=0)])
-
-
-def _local_rows(size: int) -> slice:
-  per = size // jax.process_count()
-  return slice(jax.process_index() * per, (jax.process_index() + 1) * per)
-
-
-def _image_keys(seed: int, batch) -> jax.Array:
-  """(B,) per-image keys: an image's random draws do not depend on its
-  batch."""
-  base = jax.random.key(seed)
-  return jax.vmap(lambda i: jax.random.fold_in(base, i))(
-    np.array([zlib.crc32(i.encode()) for i, _ in batch], np.uint32)
-  )
-
-
-def _compute_maps(
-  cache, restored, batches, layers, methods, options, options_id, mesh, seed
-) -> int:
+def compute_maps(
+  cache, restored, batches, layers, methods, options, options_id, mesh, seed,
+  transform=None,
+) -> int:  # fmt: skip
   """Explains every batch's missing (layer, method) cells; returns how many
-  maps were computed."""
+  maps were computed.
+
+  Args:
+    transform: (images (B, H, W, C), ids (B,)) -> images: what is explained
+      instead of the images themselves (a corruption), or None.
+  """
   run_id = restored.run.fingerprint
   computed = 0
   for batch in batches.batches:
     missing = None
-    if _is_main():
+    if is_main():
       missing = np.array(
         [
           [bool(cache.missing_maps(run_id, layer, m, options_id, batch))
@@ -178,13 +199,15 @@ def _compute_maps(
           for layer in layers
         ]
       )  # fmt: skip
-    missing = _broadcast(missing, np.zeros((len(layers), len(methods)), bool))
+    missing = broadcast(missing, np.zeros((len(layers), len(methods)), bool))
     if not missing.any():
       continue
     want_layers = tuple(np.array(layers)[missing.any(1)])
     want_methods = tuple(np.array(methods)[missing.any(0)])
-    images, _ = batches.arrays(batch, _local_rows(batches.size))
+    images, _ = batches.arrays(batch, local_rows(batches.size))
     images = xaijax.data.to_global({"image": images}, mesh)["image"]
+    if transform is not None:
+      images = transform(images, batches.ids(batch))
     key = jax.random.fold_in(
       jax.random.key(seed), zlib.crc32(batch[0][0].encode())
     )
@@ -199,7 +222,7 @@ def _compute_maps(
       **dataclasses.asdict(options),
     )
     maps = multihost_utils.process_allgather(out.maps, tiled=True)
-    if _is_main():
+    if is_main():
       for layer in want_layers:
         for m in want_methods:
           todo = cache.missing_maps(run_id, layer, m, options_id, batch)
@@ -217,17 +240,26 @@ def _compute_maps(
   return computed
 
 
-def _compute_scores(
-  cache, restored, batches, layers, methods, options_id, study, settings
-) -> int:
-  """Scores every batch's cached maps for the missing metric cells."""
+def compute_scores(
+  cache, restored, batches, layers, methods, options_id, metrics,
+  score_options, settings, seed, transform=None,
+) -> int:  # fmt: skip
+  """Scores every batch's cached maps for the missing metric cells.
+
+  Args:
+    metrics: names of `xaijax.evaluate.scoring.METRICS`.
+    score_options: a `ScoreOptions`.
+    settings: {metric: fingerprint of what changes its scores}.
+    seed: the ROAD noise's seed (keys per image).
+    transform: as `compute_maps`: the maps are scored on the transformed
+      images (against the untransformed masks).
+  """
   run_id = restored.run.fingerprint
-  score_options = scoring.ScoreOptions(**dict(study.scores))
   computed = 0
-  for metric in study.metrics:
+  for metric in metrics:
     for batch in batches.batches:
       missing = None
-      if _is_main():
+      if is_main():
         missing = np.array(
           [
             [bool(cache.missing_scores(run_id, layer, m, options_id, metric,
@@ -236,12 +268,14 @@ def _compute_scores(
             for layer in layers
           ]
         )  # fmt: skip
-      missing = _broadcast(missing, np.zeros((len(layers), len(methods)), bool))
+      missing = broadcast(missing, np.zeros((len(layers), len(methods)), bool))
       if not missing.any():
         continue
       images, masks = batches.arrays(batch)
       if metric in scoring.NEEDS_MASKS and masks is None:
         continue  # this run's dataset has no lesion masks
+      if transform is not None:
+        images = transform(images, batches.ids(batch))
       wanted = [
         (layer, m)
         for i, layer in enumerate(layers)
@@ -254,9 +288,9 @@ def _compute_scores(
         for layer, m in wanted
       }
       maps = None
-      if _is_main():
+      if is_main():
         maps = {
-          f"{layer}{_SEP}{m}": _padded(
+          f"{layer}{_SEP}{m}": padded(
             cache.get_maps(run_id, layer, m, options_id, batch), pad
           )
           for layer, m in wanted
@@ -265,14 +299,14 @@ def _compute_scores(
         restored.module,
         restored.variables,
         images,
-        _broadcast(maps, like),
+        broadcast(maps, like),
         metrics=(metric,),
         targets=batches.targets(batch),
         masks=masks,
-        key=_image_keys(study.seed, batches.padded(batch)),
+        key=image_keys(seed, batches.ids(batch)),
         options=score_options,
       )
-      if _is_main():
+      if is_main():
         columns = scoring.columns(metric, score_options)
         for layer, m in wanted:
           todo = cache.missing_scores(
@@ -289,12 +323,12 @@ def _compute_scores(
   return computed
 
 
-def _records(cache, restored, views, layers, methods, options_id, study,
+def _records(cache, explained, views, layers, methods, options_id, study,
              settings) -> list[dict]:  # fmt: skip
   """One record per (layer, view, method, image) with every cached score."""
-  run = restored.run
-  names = run.class_names
-  ids = list(map(str, restored.test.ids))
+  run = explained.restored.run
+  names = explained.class_names
+  ids = explained.ids
   scores = {
     (layer, m, metric): cache.get_scores(
       run.fingerprint, layer, m, options_id, metric, settings[metric]
@@ -308,8 +342,8 @@ def _records(cache, restored, views, layers, methods, options_id, study,
     for view in views:
       for m in methods:
         for index, target in zip(view.indices, view.targets, strict=True):
-          image, label = ids[index], int(restored.labels[index])
-          predicted = int(restored.predictions[index])
+          image, label = ids[index], int(explained.labels[index])
+          predicted = int(explained.predictions[index])
           record = {
             "run": run.name,
             "model": run.model,
@@ -320,7 +354,7 @@ def _records(cache, restored, views, layers, methods, options_id, study,
             "method": m,
             "id": image,
             "class": names[label],
-            "explained": names[int(target)],
+            "explained": run.class_names[int(target)],
             "predicted": names[predicted],
             "correct": float(label == predicted),
           }
@@ -334,21 +368,23 @@ def _slug(text: str) -> str:
   return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[-80:]
 
 
-def _figures(out_dir, cache, restored, views, layers, methods, options_id,
-             study, batches) -> dict:  # fmt: skip
+def _figures(out_dir, cache, explained, views, layers, methods, options_id,
+             study) -> dict:  # fmt: skip
   """Overlay grids per (layer, view, class) and one overlay per (method,
   image) (drawn once: adding a method draws only its own). Returns
   {(layer, policy, selection): {'grids': [...], 'maps': {(method, image,
   target): path}}} with paths relative to out_dir."""
-  run = restored.run
-  names = run.class_names
-  ids = list(map(str, restored.test.ids))
+  run = explained.restored.run
+  names = explained.class_names
+  ids = explained.ids
   mean, std = run.config.data.mean, run.config.data.std
+  # Another image set than the test split draws into its own folders.
+  where = _slug(explained.images.name) if explained.options_id else ""
   drawn = {}
   for layer in layers:
     for view in views:
       folder = pathlib.Path(
-        "figures", _slug(run.name), _slug(layer),
+        "figures", _slug(run.name), where, _slug(layer),
         f"{view.policy}__{_slug(view.selection)}",
       )  # fmt: skip
       cells = [
@@ -359,12 +395,13 @@ def _figures(out_dir, cache, restored, views, layers, methods, options_id,
         m: cache.get_maps(run.fingerprint, layer, m, options_id, cells)
         for m in methods
       }
-      arrays = [batches.restored.test.example(int(i)) for i in view.indices]
+      split = explained.images.split
+      arrays = [split.example(int(i)) for i in view.indices]
       entry = {"grids": [], "maps": {}}
       for c, name in enumerate(names):
         rows = [
           k for k, i in enumerate(view.indices)
-          if int(restored.labels[i]) == c
+          if int(explained.labels[i]) == c
         ][: study.figure_images]  # fmt: skip
         if not rows:
           continue
@@ -376,7 +413,7 @@ def _figures(out_dir, cache, restored, views, layers, methods, options_id,
           {m: maps[m][rows] for m in methods},
           masks=None if masks[0] is None else np.stack(masks),
           row_titles=[
-            f"{ids[view.indices[k]][-18:]}\n→ {names[cells[k][1]]}"
+            f"{ids[view.indices[k]][-18:]}\n→ {run.class_names[cells[k][1]]}"
             for k in rows
           ],
           mean=mean,
@@ -386,7 +423,7 @@ def _figures(out_dir, cache, restored, views, layers, methods, options_id,
       for m in methods:
         for k, (image, target) in enumerate(cells):
           path = pathlib.Path(
-            "maps", _slug(run.name), _slug(layer), m,
+            "maps", _slug(run.name), where, _slug(layer), m,
             f"{_slug(image)}_t{target}.png",
           )  # fmt: skip
           if not (out_dir / path).exists():
@@ -410,6 +447,15 @@ def save_overlay(path, image, cam, mean, std) -> None:
   figure.savefig(path, dpi=64)
 
 
+def view_cells(explained: Explained, views) -> list:
+  """The (image id, run class) cells of `views`, without repeats."""
+  ids = explained.ids
+  return cells_in_order(
+    [ids[i] for v in views for i in v.indices],
+    [t for v in views for t in v.targets],
+  )
+
+
 def run(
   name: str,
   study,
@@ -431,48 +477,50 @@ def run(
   """
   start = time.perf_counter()
   cache, mesh = context.cache, context.mesh
-  restored_runs = [context.restore(r) for r in members]
-  options, options_id = map_options(study)
+  explained_runs = [
+    explained_images(context, context.restore(r), study.images,
+                     study.batch_size)
+    for r in members
+  ]  # fmt: skip
   settings = _settings(study)
   methods = tuple(study.methods)
+  score_options = scoring.ScoreOptions(**dict(study.scores))
   all_records, sections = [], []
   computed_maps = computed_scores = 0
-  for restored in restored_runs:
+  for explained in explained_runs:
+    restored = explained.restored
+    options, options_id = map_options(study, explained.options_id)
     size = restored.run.config.data.image_size
     layers = expand_layers(restored.module, size, study.layers)
-    views = _views(study, restored)
-    ids = list(map(str, restored.test.ids))
-    cells = cells_in_order(
-      [ids[i] for v in views for i in v.indices],
-      [t for v in views for t in v.targets],
-    )
+    views = _views(study, explained)
+    cells = view_cells(explained, views)
     if not cells:
       continue
-    batches = _Batches(restored, cells, study.batch_size)
+    batches = Batches(explained.images.split, cells, study.batch_size)
     console.say(
       f"Study {name}, run {restored.run.name}: {len(cells)} (image, class) "
       f"cells x {len(layers)} layer(s) x {len(methods)} method(s)."
     )
-    computed_maps += _compute_maps(
+    computed_maps += compute_maps(
       cache, restored, batches, layers, methods, options, options_id, mesh,
       study.seed,
     )  # fmt: skip
-    computed_scores += _compute_scores(
-      cache, restored, batches, layers, methods, options_id, study, settings
-    )
-    if not _is_main():
+    computed_scores += compute_scores(
+      cache, restored, batches, layers, methods, options_id, study.metrics,
+      score_options, settings, study.seed,
+    )  # fmt: skip
+    if not is_main():
       continue
     records = _records(
-      cache, restored, views, layers, methods, options_id, study, settings
+      cache, explained, views, layers, methods, options_id, study, settings
     )
     all_records += records
     figures = _figures(
-      out_dir, cache, restored, views, layers, methods, options_id, study,
-      batches,
-    )  # fmt: skip
+      out_dir, cache, explained, views, layers, methods, options_id, study
+    )
     coincide = {
       (layer, view.policy, view.selection): _coinciding(
-        cache, restored, view, layer, methods, options_id
+        cache, explained, view, layer, methods, options_id
       )
       for layer in layers
       for view in views
@@ -480,7 +528,7 @@ def run(
     sections.append((restored, layers, views, figures, coincide))
   seconds = time.perf_counter() - start
   report = None
-  if _is_main():
+  if is_main():
     report = study_report.write_cams_study(
       out_dir, name, study, all_records, sections, seconds=seconds,
       computed=(computed_maps, computed_scores),
@@ -505,16 +553,18 @@ def run(
 COINCIDE_ATOL = 1e-4
 
 
-def _coinciding(cache, restored, view, layer, methods, options_id) -> dict:
+def _coinciding(cache, explained, view, layer, methods, options_id) -> dict:
   """{method: the earlier method whose maps it equals on every image}."""
-  ids = list(map(str, restored.test.ids))
+  ids = explained.ids
   cells = [
     (ids[i], int(t)) for i, t in zip(view.indices, view.targets, strict=True)
   ]
   if not cells:
     return {}
   maps = {
-    m: cache.get_maps(restored.run.fingerprint, layer, m, options_id, cells)
+    m: cache.get_maps(
+      explained.restored.run.fingerprint, layer, m, options_id, cells
+    )
     for m in methods
   }
   same = {}

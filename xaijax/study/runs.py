@@ -146,6 +146,9 @@ class RestoredRun:
     test: its test split (`xaijax.data.Split`), ids in predictions order.
     labels: (N,) true classes of the test split.
     predictions: (N,) its predicted classes (from predictions_test.csv).
+    dataset: its whole dataset (`xaijax.data.Dataset`: the validation
+      split, and the training images external sets are deduplicated
+      against).
   """
 
   run: TrainedRun
@@ -154,6 +157,7 @@ class RestoredRun:
   test: object
   labels: np.ndarray
   predictions: np.ndarray
+  dataset: object
 
 
 def restore(run: TrainedRun, mesh, *, data=None) -> RestoredRun:
@@ -202,6 +206,7 @@ def restore(run: TrainedRun, mesh, *, data=None) -> RestoredRun:
     test=dataset.test,
     labels=labels,
     predictions=probs.argmax(-1).astype(np.int32),
+    dataset=dataset,
   )
 
 
@@ -214,13 +219,17 @@ class Context:
     mesh: the device mesh image batches are sharded over.
     cache: the launch's cell cache (None on processes other than 0).
     data: the data module (`xaijax.data`, or a test's fake).
+    external: the launch's external sets, {key: `xaijax.data.external.entry`}
+      (`config.external`).
   """
 
   workdir: pathlib.Path
   mesh: object
   cache: object
   data: object = None
+  external: dict = dataclasses.field(default_factory=dict)
   _restored: dict = dataclasses.field(default_factory=dict)
+  _external_sets: dict = dataclasses.field(default_factory=dict)
 
   @property
   def is_main(self) -> bool:
@@ -231,3 +240,26 @@ class Context:
     if run.name not in self._restored:
       self._restored[run.name] = restore(run, self.mesh, data=self.data)
     return self._restored[run.name]
+
+  def external_set(self, restored: RestoredRun, key: str):
+    """The external set `key` for a run's classes, without the copies of its
+    training images (`xaijax.data.load_external`), once per launch and
+    training data (seed repeats share it).
+
+    Raises:
+      DataError: a bad label mapping or the external set's own data
+        problems.
+    """
+    data = self.data or xaijax.data
+    cfg = ml_collections.ConfigDict(restored.run.config.data.to_dict())
+    cfg.external = ml_collections.ConfigDict({key: self.external[key]})
+    found = fingerprint([cfg.to_dict(), restored.run.class_names])
+    if found not in self._external_sets:
+      console.say(
+        f"External set '{key}' for run '{restored.run.name}': loading and "
+        "removing copies of its training images."
+      )
+      self._external_sets[found] = data.load_external(
+        cfg, key, restored.dataset
+      )
+    return self._external_sets[found]
