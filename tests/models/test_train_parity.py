@@ -4,11 +4,9 @@
 
 The torchvision model (random weights, randomised BatchNorm, dropout and
 stochastic depth off) is ported with `from_torchvision`; both frameworks run
-train-mode steps on the same batches. Float32 cannot be compared with float32
-at a fixed tolerance: some tensors are ill-conditioned (ResNet-50's stem is
-~3e-2 off in BOTH frameworks) while others are exact to 1e-6. So each float32
-result is compared with a float64 torch reference, and xaijax must be within
-10x of torch's own float32 error there (`allowed_errors`).
+train-mode steps on the same batches. xaijax's float32 results must be as
+close to torch's float64 results as torch's float32 ones are, within 10x
+(tests/float64_reference.py), and xaijax's float64 results equal torch's.
 """
 
 import flax.linen as nn
@@ -17,67 +15,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from tests import float64_reference as reference
 from xaijax import models
-from xaijax.models import torchvision_port
 from xaijax.testing import random_images, randomize_batch_norm
 
 NUM_CLASSES = 3
 BATCH = 4
 STEPS = 3  # train-mode steps whose running statistics accumulate
-BATCH_NORM_MODELS = ("resnet50", "densenet121", "efficientnet_b0")
-# Unit roundoffs: no float32 result is more accurate than the exact value
-# rounded once, so a bound below 2^-24 relative would be unattainable.
-UNIT_ROUNDOFF_32 = 2.0**-24
-UNIT_ROUNDOFF_64 = 2.0**-53
-# How much less accurate than torch xaijax may be: a different summation
-# order (XLA's fused reductions, the im2col matmuls) moves float32 results by
-# a few times the error of torch's order, not by 10x; the E[x^2] - E[x]^2
-# variance this test caught was 40x (tiny DenseNet) to 600x (DenseNet-121).
-ACCURACY_FACTOR = 10.0
-
-
-def allowed_errors(
-  torch32: dict, reference: dict, roundoff: float = UNIT_ROUNDOFF_32
-) -> dict[str, float]:
-  """{key: the largest error allowed}: 10x torch's float32 error.
-
-  Errors are Frobenius norms of the difference from the float64 `reference`
-  per tensor. Compared as absolute norms they are relative errors wherever
-  the reference is non-zero, and they also cover gradients that vanish
-  exactly (a BatchNorm bias whose every path ends in another BatchNorm),
-  whose float32 values are rounding noise in both frameworks.
-
-  Args:
-    torch32: {torch key: torch's float32 result, as a float64 array}.
-    reference: the same from torch in float64.
-    roundoff: the unit roundoff of the result checked: a float64 result is
-      allowed 10x torch's float32 error scaled down by 2^-53 / 2^-24 (the
-      same conditioning, a finer roundoff).
-  """
-  return {
-    key: ACCURACY_FACTOR
-    * max(
-      np.linalg.norm(torch32[key] - expected),
-      UNIT_ROUNDOFF_32 * np.linalg.norm(expected),
-    )
-    * (roundoff / UNIT_ROUNDOFF_32)
-    for key, expected in reference.items()
-  }
-
-
-def assert_within(actual: dict, reference: dict, allowed: dict, what: str):
-  """Every tensor of `actual` is within `allowed[key]` of `reference`."""
-  assert actual.keys() == reference.keys()
-  failures = [
-    f"{key}: {error / np.linalg.norm(reference[key]):.2e} relative, allowed "
-    f"{allowed[key] / np.linalg.norm(reference[key]):.2e}"
-    for key in reference
-    if (error := np.linalg.norm(actual[key] - reference[key])) > allowed[key]
-  ]
-  assert not failures, (
-    f"{len(failures)} of {len(reference)} {what} tensors are further from "
-    "torch's float64 result than allowed: " + "; ".join(failures[:10])
-  )
 
 
 def _torch_model(name: str, tiny: bool):
@@ -116,23 +60,6 @@ def _torch_steps(model, state_dict, batches, dtype) -> tuple[dict, dict]:
     if ".running_" in k
   }
   return grads, stats
-
-
-def _torch_keyed(collection: str, tree) -> dict[str, np.ndarray]:
-  """A Flax variable collection as {torch key: float64 array, torch layout}."""
-  keyed = {}
-  for path, value in jax.tree_util.tree_leaves_with_path(tree):
-    names = tuple(p.key for p in path)
-    value = np.asarray(value, np.float64)
-    key, transform, _ = torchvision_port._torch_names(
-      collection, names, value.ndim
-    )
-    if transform == "conv":
-      value = value.transpose(3, 2, 0, 1)  # HWIO -> OIHW
-    elif transform == "linear":
-      value = value.T
-    keyed[key] = value
-  return keyed
 
 
 def _xaijax_steps(
@@ -185,7 +112,9 @@ def _xaijax_steps(
   for images, labels in batches:
     g, stats = step(params, stats, jnp.asarray(images, dtype), labels)
     grads = g if grads is None else grads
-  return _torch_keyed("params", grads), _torch_keyed("batch_stats", stats)
+  return reference.torch_keyed("params", grads), reference.torch_keyed(
+    "batch_stats", stats
+  )
 
 
 def _batches(size: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -205,10 +134,12 @@ def _compare(name: str, tiny: bool, size: int, float64: bool) -> None:
   grads64, stats64 = _torch_steps(model, state_dict, batches, torch.float64)
   grads32, stats32 = _torch_steps(model, state_dict, batches, torch.float32)
   grads, stats = _xaijax_steps(name, tiny, state_dict, batches, jnp.float32)
-  allowed_grads = allowed_errors(grads32, grads64)
-  allowed_stats = allowed_errors(stats32, stats64)
-  assert_within(grads, grads64, allowed_grads, "float32 gradient")
-  assert_within(stats, stats64, allowed_stats, "float32 running statistic")
+  allowed_grads = reference.allowed_errors(grads32, grads64)
+  allowed_stats = reference.allowed_errors(stats32, stats64)
+  reference.assert_within(grads, grads64, allowed_grads, "float32 gradient")
+  reference.assert_within(
+    stats, stats64, allowed_stats, "float32 running statistic"
+  )
 
   if not float64:
     return
@@ -216,16 +147,16 @@ def _compare(name: str, tiny: bool, size: int, float64: bool) -> None:
   # image of the float32 bound.
   with jax.enable_x64(True):
     grads, stats = _xaijax_steps(name, tiny, state_dict, batches, jnp.float64)
-  assert_within(
+  reference.assert_within(
     grads,
     grads64,
-    allowed_errors(grads32, grads64, UNIT_ROUNDOFF_64),
+    reference.allowed_errors(grads32, grads64, reference.U64),
     "float64 gradient",
   )
-  assert_within(
+  reference.assert_within(
     stats,
     stats64,
-    allowed_errors(stats32, stats64, UNIT_ROUNDOFF_64),
+    reference.allowed_errors(stats32, stats64, reference.U64),
     "float64 running statistic",
   )
 

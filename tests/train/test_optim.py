@@ -92,6 +92,19 @@ def test_clipping_bounds_the_global_norm():
   assert float(optax.global_norm(_update(config, 5.0))) == pytest.approx(1.0)
 
 
+def test_nesterov_needs_momentum():
+  # torch.optim.SGD refuses it too: Nesterov without momentum is plain SGD.
+  config = _config(
+    **{
+      "optimizer.name": "sgd",
+      "optimizer.nesterov": True,
+      "optimizer.momentum": 0.0,
+    }
+  )
+  with pytest.raises(ValueError, match="nesterov=True needs"):
+    _update(config)
+
+
 def test_unknown_names_raise():
   with pytest.raises(ValueError, match="Unknown optimizer 'lion'"):
     _update(_config(**{"optimizer.name": "lion"}))
