@@ -3,10 +3,13 @@
 """Data parallelism: 4 devices and 2 processes train as 1 device does."""
 
 import json
+import pathlib
 import socket
 
 import numpy as np
 from conftest import RUN, finish, start_worker, train_losses
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
 def _results(workdir, process_id=0) -> dict:
@@ -50,4 +53,36 @@ def test_two_processes_train_together(tmp_path, worker_env, reference_run):
   assert first["test"] == second["test"]
   np.testing.assert_allclose(
     train_losses(workdir), train_losses(reference_run), rtol=1e-5
+  )
+
+
+def test_four_devices_match_one_with_batch_norm(run_on_cpu_devices):
+  """Tiny ResNet-50 (BatchNorm statistics over the global batch, split 2
+  images per device) on 4 simulated devices and on 1: the trainer's
+  `steps.train_step` for 20 steps, SGD with Nesterov momentum, decay,
+  clipping and warmup. Only summation orders differ, so the 4-device
+  parameters and statistics must be as close to torch's float64 trajectory
+  as the 1-device ones are, within 10x (tests/float64_reference.py)."""
+  run_on_cpu_devices(
+    f"""
+import sys
+sys.path[:0] = [{str(REPO)!r}, {str(REPO / "tests" / "train")!r}]
+import jax
+import torch
+import test_trajectories as t
+from tests import float64_reference as reference
+
+assert jax.device_count() == 4
+config = t._config(t.RESNET50_RUN)
+torch_model, variables = t.tiny_resnet50()
+batches = t.image_batches()
+one = t.resnet50_final(config, variables, batches, jax.devices()[:1])
+four = t.resnet50_final(config, variables, batches, jax.devices())
+exact = t.torch_trajectory(config, torch_model, batches, torch.float64)
+reference.assert_within(
+  four, exact, reference.allowed_errors(one, exact), "4-device"
+)
+print("ok")
+""",
+    devices=4,
   )
