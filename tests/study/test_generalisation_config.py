@@ -4,6 +4,9 @@
 ConfigError naming the valid values, before anything is trained or loaded.
 """
 
+import importlib
+import pathlib
+
 import generalisation
 import pytest
 
@@ -99,3 +102,27 @@ def test_external_entries_are_checked(tmp_path, roots):
   with pytest.raises(ConfigError, match=r"config.external.ph2.root .* does "
                      r"not exist"):  # fmt: skip
     study.check_config(config)
+
+
+GENERALISATION_CONFIGS = (
+  "external_validation",
+  "calibration",
+  "uncertainty",
+  "corruption_robustness",
+  "explanation_robustness",
+  "ph2_localization",
+)
+
+
+@pytest.mark.parametrize("name", GENERALISATION_CONFIGS)
+def test_generalisation_configs_pass_their_checks(name, monkeypatch):
+  repo = pathlib.Path(__file__).resolve().parents[2]
+  if not (repo.parent / "shared" / "data" / "external").is_dir():
+    pytest.skip("../shared/data (the real samples) is not here")
+  monkeypatch.chdir(repo)  # the configs' roots are relative to the repo
+  module = importlib.import_module(f"configs.studies.{name}")
+  for arg in ("tiny", None):
+    config = module.get_config(arg)
+    study.check_config(config)
+    for s in config.studies.values():
+      assert set(s.runs) <= set(config.runs)
