@@ -84,6 +84,14 @@ def _parse_flags(argv: list[str]) -> list[str]:
     sys.exit(message)
 
 
+def _torch_run(config, workdir: str) -> None:
+  """The PyTorch baseline, which lives outside xaijax (never imported by it;
+  it needs the `torch` extra)."""
+  from baselines import torch_trainer
+
+  torch_trainer.run(config, workdir)
+
+
 def _fail(kind: str, error: BaseException) -> None:
   """Exits with one line per message line, no traceback, status 1."""
   logging.error("%s: %s", kind, error)
@@ -117,11 +125,10 @@ def main(argv: list[str]) -> None:
     _fail("Cannot create the workdir", f"{workdir}: {e.strerror}")
   console.log_to_file(workdir, early_log)
   try:
-    if config.get("framework") == "torch":
-      # The PyTorch baseline lives outside xaijax (never imported by it).
-      from baselines import torch_trainer
-
-      torch_trainer.run(config, workdir)
+    if kind is study:
+      kind.run(config, workdir, trainers={"torch": _torch_run})
+    elif config.get("framework") == "torch":
+      _torch_run(config, workdir)
     else:
       kind.run(config, workdir)
   except data.DataError as e:

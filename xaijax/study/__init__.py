@@ -94,7 +94,13 @@ def check_config(config: ml_collections.ConfigDict) -> None:
       )
 
 
-def run(config: ml_collections.ConfigDict, workdir: str, *, data=None) -> dict:
+def run(
+  config: ml_collections.ConfigDict,
+  workdir: str,
+  *,
+  data=None,
+  trainers=None,
+) -> dict:
   """Trains the missing runs, computes every study, writes the reports.
 
   Args:
@@ -102,13 +108,15 @@ def run(config: ml_collections.ConfigDict, workdir: str, *, data=None) -> dict:
     workdir: the launch's folder: studies/<name>/, report/, cache.sqlite;
       run workdirs given as relative paths live under it too.
     data: the data module (default `xaijax.data`; tests pass a fake).
+    trainers: {framework: run(config, workdir)} for runs of other
+      frameworks (`runs.resolve`).
 
   Returns:
     {'report': index path, 'studies': {name: {...}}}.
   """
   sharding.initialize_distributed(config)
   workdir = pathlib.Path(workdir)
-  found = runs.resolve(config, str(workdir), data=data)
+  found = runs.resolve(config, str(workdir), data=data, trainers=trainers)
   is_main = jax.process_index() == 0
   mesh = sharding.make_mesh()
   if is_main:

@@ -12,8 +12,10 @@ explanation.
 
 import csv
 import dataclasses
+import functools
 import json
 import pathlib
+from collections.abc import Callable, Mapping
 
 import jax
 import jax.numpy as jnp
@@ -105,13 +107,28 @@ def workdir_of(entry_workdir: str, study_workdir: str) -> pathlib.Path:
 
 
 def resolve(
-  config: ml_collections.ConfigDict, study_workdir: str, *, data=None
+  config: ml_collections.ConfigDict,
+  study_workdir: str,
+  *,
+  data=None,
+  trainers: Mapping[str, Callable] | None = None,
 ) -> dict[str, list[TrainedRun]]:
   """{entry name: its finished runs}, training the missing ones first.
+
+  Args:
+    config: the launch config.
+    study_workdir: the launch's folder.
+    data: the data module (tests pass a fake).
+    trainers: {framework: run(config, workdir)} besides xaijax's own; the
+      launcher passes the PyTorch baseline's, which xaijax never imports.
 
   Raises:
     ConfigError: a missing run that may not (or cannot) be trained.
   """
+  trainers = {
+    "jax": functools.partial(train.run, data=data),
+    **(trainers or {}),
+  }
   found = {}
   for entry, spec in config.runs.items():
     workdir = workdir_of(spec.workdir, study_workdir)
@@ -128,8 +145,14 @@ def resolve(
           f"nor repeats.json) and {why}: train it first, or give its "
           "training config."
         )
+      framework = spec.train.get("framework", "jax")
+      if framework not in trainers:
+        raise ConfigError(
+          f"Run '{entry}' needs the {framework} trainer, which lives outside "
+          "xaijax: launch the study with launch.py."
+        )
       console.say(f"Training run '{entry}' in {workdir}:")
-      train.run(spec.train, str(workdir), data=data)
+      trainers[framework](spec.train, str(workdir))
       runs = _found(entry, workdir)
     found[entry] = runs
   return found
