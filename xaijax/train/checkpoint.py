@@ -7,8 +7,22 @@ train states for exact resume; `best/` keeps the variables (params and
 batch_stats) with the best validation metric. Saves are asynchronous and
 atomic (orbax writes to a temporary folder and renames it), so a process
 killed mid-save leaves the previous checkpoint intact.
+
+Several processes save asynchronously too. Each manager's background
+thread meets the other processes at a coordination-service barrier named
+after the step's folder (`async_write_complete.<step>`, orbax 0.12.8), so
+two managers saving the same step, as `checkpoints/` and `best/` do at every
+validation that improves, would ask for one barrier twice: the second
+fails ("Barrier ... is already ongoing") and the other processes wait until
+the timeout, which looked like a hang at the final step. Each manager's
+barriers therefore carry its own prefix. And orbax's first barrier is a
+device collective: on CPU it opens the gloo context, which waits only 30 s
+for the other processes ("GetKeyValue() timed out with key: cpu:gloo/..."),
+less than a loaded host may need to start, load its data and compile; the
+processes first meet at a coordination-service barrier that waits longer.
 """
 
+import itertools
 import pathlib
 
 import jax
@@ -24,6 +38,30 @@ def _abstract(tree, shardings):
   )
 
 
+# Seconds the processes of a run may take to all reach its checkpoints.
+ARRIVAL_TIMEOUT_S = 600
+# Every process creates the same `Checkpoints` in the same order, so the
+# n-th creation has the same barrier name on all of them.
+_arrivals = itertools.count()
+
+
+def _wait_for_every_process() -> None:
+  """Returns when every process has reached this point (no-op alone)."""
+  if jax.process_count() == 1:
+    return
+  sync = ocp.multihost.get_barrier_sync_fn()
+  sync(
+    key=f"xaijax_checkpoints_{next(_arrivals)}",
+    timeout_ms=ARRIVAL_TIMEOUT_S * 1000,
+  )
+
+
+def _barriers(prefix: str) -> ocp.options.MultiprocessingOptions:
+  """Orbax's defaults (process 0 is the primary host), with barrier names
+  that start with `prefix`, one per manager (see the module docstring)."""
+  return ocp.options.MultiprocessingOptions(barrier_sync_key_prefix=prefix)
+
+
 class Checkpoints:
   """The checkpoints of one run.
 
@@ -35,14 +73,13 @@ class Checkpoints:
   def __init__(self, directory: str, config: ml_collections.ConfigDict):
     root = pathlib.Path(directory).absolute()
     self._metric = config.best_metric
-    # Asynchronous saves hung at the final step of 2-process CPU runs (gloo,
-    # orbax 0.12.8): multi-process runs save synchronously.
-    async_save = config.async_save and jax.process_count() == 1
+    _wait_for_every_process()
     self._latest = ocp.CheckpointManager(
       root / "checkpoints",
       options=ocp.CheckpointManagerOptions(
         max_to_keep=config.keep,
-        enable_async_checkpointing=async_save,
+        enable_async_checkpointing=config.async_save,
+        multiprocessing_options=_barriers("checkpoints"),
       ),
     )
     self._best = ocp.CheckpointManager(
@@ -52,7 +89,8 @@ class Checkpoints:
         best_fn=lambda metrics: metrics[self._metric],
         best_mode=config.best_mode,
         keep_checkpoints_without_metrics=False,
-        enable_async_checkpointing=async_save,
+        enable_async_checkpointing=config.async_save,
+        multiprocessing_options=_barriers("best"),
       ),
     )
 
