@@ -248,7 +248,7 @@ def cams(sizes: dict, budget: Budget, found: dict) -> dict:
   scored = scoring.measure(
     sizes["cam_batch"], sizes["cam_size"], sizes["repeats"], device, tiny
   )
-  return {"five_cams": five, "cams_and_confidence": scored}
+  return {"five_cams": five, "cams_and_scores": scored}
 
 
 def scorecam(sizes: dict, budget: Budget, found: dict) -> dict:
@@ -408,7 +408,7 @@ def markdown(report: dict) -> str:
   cam = sections.get("cams", {}).get("result")
   if cam:
     five = cam["five_cams"]
-    rows = cam["cams_and_confidence"]["rows"]
+    rows = cam["cams_and_scores"]["rows"]
     lines += [
       "",
       "## CAMs (float32)",

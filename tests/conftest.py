@@ -10,7 +10,16 @@ import sys
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+# The real samples sit beside the repository (../shared/data, see its
+# MANIFEST.md); XAIJAX_SHARED_DATA points elsewhere.
+SHARED_DATA = pathlib.Path(
+  os.environ.get("XAIJAX_SHARED_DATA", REPO.parent / "shared" / "data")
+)
+
+
+def in_ci() -> bool:
+  """Whether the suite runs in CI (CI=true or CI=1, as CI services set it)."""
+  return os.environ.get("CI", "").strip().lower() in ("true", "1")
 
 
 @pytest.fixture(scope="session")
@@ -21,14 +30,25 @@ def torchvision():
   return import_torchvision()
 
 
+def missing_shared_data(path: pathlib.Path) -> None:
+  """Skips the test for want of the real samples at `path`, or fails it in
+  CI (CI=true): CI must not pass by skipping the real-data tests."""
+  message = (
+    f"Real data samples not found at {path}: they live in the shared/ "
+    "folder beside the repository (see shared/data/MANIFEST.md), or set "
+    "XAIJAX_SHARED_DATA to their location."
+  )
+  if in_ci():
+    pytest.fail(f"{message} CI is set, so this is a failure, not a skip.")
+  pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> pathlib.Path:
-  """The real medical image samples beside the repo, or a skip."""
+  """The real medical image samples beside the repo (see
+  `missing_shared_data` for when they are absent)."""
   if not SHARED_DATA.is_dir():
-    pytest.skip(
-      f"Real data samples not found at {SHARED_DATA}: they live in the "
-      "shared/ folder beside the repository (see shared/data/MANIFEST.md)."
-    )
+    missing_shared_data(SHARED_DATA)
   return SHARED_DATA
 
 
@@ -36,13 +56,18 @@ def shared_data() -> pathlib.Path:
 def run_on_cpu_devices():
   """run(code, devices=4): runs Python `code` in a subprocess with that many
   simulated CPU devices (the count is fixed when jax starts) and fails with
-  its stderr unless it exits 0 and prints 'ok'."""
+  its stderr unless it exits 0 and prints 'ok'. The repository is on its
+  path, so `code` may import the test helpers (`from tests import ...`)."""
 
   def run(code: str, devices: int = 4, timeout: int = 600) -> None:
     env = {
       **os.environ,
       "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}",
       "JAX_PLATFORMS": "cpu",
+      # `from tests import rounding` (and the other test helpers) there too.
+      "PYTHONPATH": os.pathsep.join(
+        [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]
+      ),
     }
     out = subprocess.run(
       [sys.executable, "-c", code],

@@ -11,6 +11,15 @@ torch's own float32 error there: as accurate as torch, whatever the
 conditioning, on any CPU. Used by tests/models/test_train_parity.py
 (gradients, BatchNorm statistics) and tests/train/test_trajectories.py
 (parameters after 20 optimizer steps).
+
+A float32 program's error is one draw from its roundings, and where a
+result is ill-conditioned the draws differ by orders of magnitude: a ReLU
+mask or the BatchNorm of a 2x2 map changes with the last bit of an input.
+Measured on ResNet-50's `layer4.2.conv1` gradient (64 px, batch 4): torch's
+float32 error is 1.4e-4 with 2 threads, 1.4e-2 with 1 thread and 7.7e-3 to
+1.9e-2 with the weights and images moved one ulp. So torch's error is taken
+as the largest of REALISATIONS runs: as given, and on inputs `nudge`d by one
+ulp (another rounding of the same problem, as each operation's own).
 """
 
 import jax
@@ -28,12 +37,38 @@ U64 = 2.0**-53
 # 10x; the E[x^2] - E[x]^2 batch variance these tests caught was 40x (tiny
 # DenseNet) to 600x (DenseNet-121) less accurate.
 ACCURACY_FACTOR = 10.0
+REALISATIONS = 3  # torch's float32 runs: the inputs as given, 2 nudges
+
+
+def nudge(tree, seed: int):
+  """`tree` with every float32 element (numpy array or CPU torch tensor) one
+  ulp up or down at random; other leaves unchanged."""
+  rng = np.random.default_rng(seed)
+
+  def move(leaf):
+    value = np.asarray(leaf)
+    if value.dtype != np.float32:
+      return leaf
+    towards = np.where(rng.random(value.shape) < 0.5, np.inf, -np.inf)
+    moved = np.nextafter(value, towards.astype(np.float32))
+    return leaf.new_tensor(moved) if hasattr(leaf, "new_tensor") else moved
+
+  return jax.tree.map(move, tree)
+
+
+def realisations(run, *inputs) -> list:
+  """`run(*inputs)` on the inputs as given and on REALISATIONS - 1 nudged
+  copies: one result per rounding draw, for `allowed_errors`."""
+  return [run(*inputs)] + [
+    run(*nudge(inputs, seed)) for seed in range(1, REALISATIONS)
+  ]
 
 
 def allowed_errors(
-  torch32: dict, reference: dict, roundoff: float = U32
+  torch32: list[dict], reference: dict, roundoff: float = U32
 ) -> dict[str, float]:
-  """{key: the largest error allowed}: 10x torch's float32 error.
+  """{key: the largest error allowed}: 10x torch's float32 error, the
+  largest over the rounding draws `torch32`.
 
   Errors are Frobenius norms of the difference from the float64 `reference`
   per tensor. Compared as absolute norms they are relative errors wherever
@@ -42,7 +77,8 @@ def allowed_errors(
   whose float32 values are rounding noise in both frameworks.
 
   Args:
-    torch32: {torch key: torch's float32 result, as a float64 array}.
+    torch32: `realisations` of torch's float32 result, each {torch key:
+      float64 array}.
     reference: the same from torch in float64.
     roundoff: the unit roundoff of the result checked: a float64 result is
       allowed 10x torch's float32 error scaled by U64 / U32 (the same
@@ -51,7 +87,7 @@ def allowed_errors(
   return {
     key: ACCURACY_FACTOR
     * max(
-      np.linalg.norm(torch32[key] - expected),
+      *(np.linalg.norm(run[key] - expected) for run in torch32),
       U32 * np.linalg.norm(expected),
     )
     * (roundoff / U32)

@@ -2,28 +2,19 @@
 # SPDX-License-Identifier: Apache-2.0
 """Shared fixtures for the data tests: the real samples and small configs."""
 
-import os
-
 import pytest
 
+from tests.conftest import SHARED_DATA, missing_shared_data
 from xaijax import data
-
-# The real samples sit beside the repository (../shared/data, see its
-# MANIFEST.md); tests that read them skip where it is absent.
-SHARED = os.environ.get(
-  "XAIJAX_SHARED_DATA",
-  os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data"),
-)
 
 
 def shared_path(*parts: str) -> str:
-  path = os.path.join(SHARED, *parts)
-  if not os.path.exists(path):
-    pytest.skip(
-      f"real sample data not found at {os.path.abspath(path)} (the "
-      "project's ../shared/data; set XAIJAX_SHARED_DATA to its location)"
-    )
-  return path
+  """A file or folder of the real samples (../shared/data); a skip where it
+  is absent, a failure in CI (tests/conftest.py)."""
+  path = SHARED_DATA.joinpath(*parts)
+  if not path.exists():
+    missing_shared_data(path)
+  return str(path)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ PCam and PathMNIST layouts generated in tmp_path.
 import os
 import shutil
 
+import h5py
 import numpy as np
 import pytest
 from PIL import Image
@@ -158,7 +159,6 @@ def test_breakhis_bad_input(tmp_path):
 
 
 def _pcam(root, sizes=(8, 4, 4)):
-  h5py = pytest.importorskip("h5py")
   rng = np.random.default_rng(0)
   arrays = {}
   for split, n in zip(pathology.PCAM_SPLITS, sizes, strict=True):

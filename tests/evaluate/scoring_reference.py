@@ -1,6 +1,11 @@
 # Copyright 2026 The xaijax Authors.
 # SPDX-License-Identifier: Apache-2.0
-"""A torchvision ResNet50 and its Flax port on the same random weights."""
+"""A torchvision ResNet50 and its Flax port on the same random weights.
+
+The torch model runs in float64 (model and images): pytorch-grad-cam's
+metrics then give the exact values for those float32 weights but for their
+final float32 casts, whatever algorithms torch picks on this CPU.
+"""
 
 import numpy as np
 
@@ -12,7 +17,8 @@ NUM_CLASSES = 10
 
 
 def make_pair(torchvision):
-  """(torch model, flax module, flax variables, images (B,H,W,3), maps)."""
+  """(float64 torch model, flax module, flax variables, images (B,H,W,3),
+  maps)."""
   import torch
 
   torch.manual_seed(0)
@@ -24,11 +30,11 @@ def make_pair(torchvision):
   rng = np.random.default_rng(2)
   # Maps with exact-zero regions, as CAMs after ReLU have (ROAD ties).
   maps = np.maximum(rng.uniform(-0.5, 1, (3, SIZE, SIZE)), 0).astype(np.float32)
-  return net, module, variables, images, maps
+  return net.double(), module, variables, images, maps
 
 
 def to_torch(images):
-  """NHWC numpy -> NCHW torch tensor."""
+  """NHWC numpy -> NCHW float64 torch tensor (the reference's dtype)."""
   import torch
 
-  return torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))
+  return torch.from_numpy(images.transpose(0, 3, 1, 2).astype(np.float64))

@@ -23,9 +23,10 @@ def _lesions():
 def test_perfect_and_inverted_maps():
   masks = _lesions()
   perfect = evaluate.localization_scores(masks, masks)
+  # Sums and counts of 0s and 1s are exact in float32: exactly 1.
   np.testing.assert_array_equal(perfect["pointing"][:2], 1)
-  np.testing.assert_allclose(perfect["energy"][:2], 1)
-  np.testing.assert_allclose(perfect["iou"][:2], 1)
+  np.testing.assert_array_equal(perfect["energy"][:2], 1)
+  np.testing.assert_array_equal(perfect["iou"][:2], 1)
   inverted = evaluate.localization_scores(1 - masks, masks)
   np.testing.assert_array_equal(inverted["pointing"][:2], 0)
   np.testing.assert_array_equal(inverted["energy"][:2], 0)
@@ -41,10 +42,14 @@ def test_partial_map_values():
   half[0, :, :6] = 0  # keep the right part of the blob only
   kept = half.sum()
   spread = half + 0.25 * (1 - masks)  # some mass outside the lesion
+  # Sums of multiples of 1/4 (and counts) are exact in float32; one float32
+  # division against float64 here: half an ulp, rtol eps32.
   np.testing.assert_allclose(
     evaluate.energy_pointing_game(spread, masks),
     kept / (kept + 0.25 * (256 - area)),
-    rtol=1e-6,
+    rtol=np.finfo(np.float32).eps,
   )
-  np.testing.assert_allclose(evaluate.iou(spread, masks), kept / area)
+  np.testing.assert_allclose(
+    evaluate.iou(spread, masks), kept / area, rtol=np.finfo(np.float32).eps
+  )
   np.testing.assert_array_equal(evaluate.pointing_game(spread, masks), 1)

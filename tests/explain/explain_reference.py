@@ -4,9 +4,14 @@
 
 The torch models are built from torchvision's own classes (Bottleneck,
 DenseNet, EfficientNet, VGG's `make_layers`) at the widths of
-`xaijax.models.create(name, K, tiny=True)`, with random weights and
-randomised BatchNorm statistics, so the ported Flax variables are exactly the
-torch model's.
+`xaijax.models.create(name, K, tiny=True)`, or torchvision's full-width
+models, with random weights and randomised BatchNorm statistics, so the
+ported Flax variables are exactly the torch model's.
+
+`upstream_cams` runs the model in its dtype: the parity tests convert it to
+float64 (`model.double()`; pytorch-grad-cam keeps the dtype up to its final
+float32 casts), which gives the exact maps of those float32 weights to
+~1e-16 relative, whatever algorithms torch picks on this CPU.
 """
 
 import types
@@ -109,19 +114,29 @@ def _efficientnet(width_mult: float):
   )
 
 
-def torch_model(name: str, seed: int = 0):
-  """(torch model in eval mode, Flax module, Flax variables), same weights."""
+def torch_model(name: str, seed: int = 0, full: bool = False):
+  """(torch model in eval mode, Flax module, Flax variables), same weights.
+
+  Args:
+    name: a model name of `xaijax.models`.
+    seed: torch's seed for the random weights.
+    full: torchvision's model at full width (default: the narrow widths of
+      `xaijax.models.create(name, K, tiny=True)`).
+  """
   torch.manual_seed(seed)
-  tiny = xaijax.models.MODELS[name].tiny
-  if name == "resnet50":
+  tiny = {} if full else xaijax.models.MODELS[name].tiny
+  if full:
+    model = getattr(tv.models, name)(num_classes=NUM_CLASSES)
+  elif name == "resnet50":
     model = _resnet(tiny["width"])
   elif name == "densenet121":
     model = tv.models.DenseNet(num_classes=NUM_CLASSES, **tiny)
-    model.forward = types.MethodType(_densenet_forward, model)
   elif name == "vgg16":
     model = _vgg(tiny["width_divisor"], tiny["hidden"])
   else:
     model = _efficientnet(tiny["width_mult"])
+  if name == "densenet121":
+    model.forward = types.MethodType(_densenet_forward, model)
   with torch.no_grad():
     for module in model.modules():
       if isinstance(module, torch.nn.BatchNorm2d):
@@ -130,11 +145,17 @@ def torch_model(name: str, seed: int = 0):
         module.weight.uniform_(0.5, 1.5)
         module.bias.normal_(0.0, 0.2)
   model.eval()
-  flax_module = xaijax.models.create(name, NUM_CLASSES, tiny=True)
+  flax_module = xaijax.models.create(name, NUM_CLASSES, tiny=not full)
   variables = xaijax.models.from_torchvision(
     name, model.state_dict(), NUM_CLASSES, **tiny
   )
   return model, flax_module, variables
+
+
+def to_torch(images: np.ndarray, model):
+  """(B, H, W, 3) images -> an NCHW tensor in the dtype of `model`."""
+  dtype = next(model.parameters()).dtype
+  return torch.from_numpy(images.transpose(0, 3, 1, 2).copy()).to(dtype)
 
 
 def torch_layer(model, path: str):
@@ -160,7 +181,7 @@ def upstream_cams(
   model, method: str, layer: str, images: np.ndarray, classes, **kw
 ) -> np.ndarray:
   """pytorch-grad-cam's (B, H, W) maps for NHWC `images`, one class each."""
-  tensor = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))
+  tensor = to_torch(images, model)
   targets = [ClassifierOutputTarget(int(c)) for c in classes]
   layers = [] if method == "fullgrad" else [torch_layer(model, layer)]
   with UPSTREAM[method](model=model, target_layers=layers) as cam:

@@ -10,6 +10,7 @@ import pytest
 
 import xaijax.explain as ex
 import xaijax.models
+from tests import rounding
 from xaijax.explain import attribute as attr_lib
 from xaijax.explain import lrp
 
@@ -61,12 +62,20 @@ def test_t9_linear_model():
     ],
     ig_steps=7,
   )
-  np.testing.assert_allclose(out["saliency"], np.abs(w), atol=1e-6)
-  np.testing.assert_allclose(out["input_x_gradient"], images * w, atol=1e-6)
-  np.testing.assert_allclose(out["smoothgrad"], w, atol=1e-6)
+  # dy/dx of a linear model is W exactly (a one-hot cotangent times W adds
+  # zero products), so saliency and x * dy/dx are exact; the means over
+  # samples or steps add k equal terms and divide: within gamma_(k+1) (and
+  # IG's k quadrature weights and its factor k: gamma_(2k+3)), relatively.
+  np.testing.assert_array_equal(out["saliency"], np.abs(w))
+  np.testing.assert_array_equal(out["input_x_gradient"], images * w)
+  np.testing.assert_allclose(out["smoothgrad"], w, rtol=rounding.gamma(6))
   expected = (images - baseline) * w
-  np.testing.assert_allclose(out["integrated_gradients"], expected, atol=1e-5)
-  np.testing.assert_allclose(out["gradient_shap"], expected, atol=1e-5)
+  np.testing.assert_allclose(
+    out["integrated_gradients"], expected, rtol=rounding.gamma(2 * 7 + 3)
+  )
+  np.testing.assert_allclose(
+    out["gradient_shap"], expected, rtol=rounding.gamma(6)
+  )
 
 
 @pytest.mark.parametrize(
@@ -93,7 +102,16 @@ def test_t9_quadrature_conventions(rule, factor):
     ig_method=rule,
   )["integrated_gradients"]
   expected = factor * np.asarray(images) * w * dot[:, None, None, None]
-  np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-6)
+  # Each product of the closed form is well conditioned except the dot
+  # product w . x of 48 terms, computed here and (at every node) there:
+  # within gamma_48 * sum|w x| each (Higham eq. 3.5), a relative error of
+  # gamma_48 * sum|w x| / |w . x| per image; the quadrature's 5 weighted
+  # terms, the factor 2 and the products add gamma_(2*5 + 6).
+  abs_dot = np.sum(np.abs(np.asarray(images) * w), axis=(1, 2, 3))
+  relative = 2 * rounding.gamma(48) * abs_dot / np.abs(dot) + rounding.gamma(16)
+  assert np.all(
+    np.abs(out - expected) <= relative[:, None, None, None] * np.abs(expected)
+  )
 
 
 class Mlp(nn.Module):
@@ -114,9 +132,16 @@ def test_ig_completeness():
   )["integrated_gradients"]
   logits = module.apply(variables, images)[[0, 1], classes]
   at_zero = module.apply(variables, jnp.zeros_like(images))[[0, 1], classes]
-  np.testing.assert_allclose(
-    ig.sum(axis=(1, 2, 3)), logits - at_zero, rtol=1e-4, atol=1e-5
-  )
+  # 50 Gauss-Legendre nodes integrate this analytic path (tanh's poles are
+  # at |z| >= pi/2) to far below float32 rounding. The float32 errors: each
+  # node's gradient (two tanh layers of 48 and 16 inputs) within
+  # gamma_(48+16+16) of its terms, the weighted sum over 50 nodes, the sum
+  # over the 48 inputs, and the two logits: bounded by gamma_n times the
+  # sums of absolute values, n = 80 + 50 + 48 + 2.
+  got = ig.sum(axis=(1, 2, 3))
+  expected = logits - at_zero
+  scale = np.abs(ig).sum(axis=(1, 2, 3)) + np.abs(logits) + np.abs(at_zero)
+  assert np.all(np.abs(got - expected) <= rounding.gamma(180) * scale)
 
 
 def test_smoothgrad_relative_noise_and_key():
@@ -152,32 +177,66 @@ def lrp_model(request):
 def test_t10_bn_folding_keeps_logits(lrp_model):
   name, module, variables, images = lrp_model
   rules = lrp.composite("lrp_epsilon", 1e-6, 2.0, 1.0)
-  np.testing.assert_allclose(
+  apply = jax.jit(module.apply)
+  # Folding BatchNorm into the convolutions changes the float32 arithmetic,
+  # not the function: equal up to the rounding bound of tests/rounding.py.
+  rounding.assert_close(
     lrp.lrp_logits(name, variables, images, rules),
-    module.apply(variables, images),
-    rtol=1e-5,
-    atol=1e-5,
+    apply(variables, images),
+    rounding.sensitivity(apply, variables, images),
   )
 
 
 def test_t10_lrp0_is_gradient_times_input(lrp_model):
   _, module, variables, images = lrp_model
-  out = ex.attributions(
-    module,
-    variables,
-    images,
-    targets=[0, 3],
-    lrp_epsilon=1e-12,
-    methods=["lrp_epsilon", "input_x_gradient"],
+
+  def run(variables, images):
+    return ex.attributions(
+      module,
+      variables,
+      images,
+      targets=[0, 3],
+      lrp_epsilon=1e-12,
+      methods=["lrp_epsilon", "input_x_gradient"],
+    )
+
+  out = run(variables, images)
+  nudged = rounding.sensitivity(run, variables, images)
+  # On a ReLU network R_j = x_j dy/dx_j at every layer by induction, biases
+  # included, so LRP-0 is x * dy/dx exactly (the 1e-12 stabiliser is
+  # negligible); the two are different programs (BatchNorm folded or not),
+  # each within its rounding bound of the exact value (tests/rounding.py).
+  bound = sum(
+    rounding.tolerance(out[m], [n[m] for n in nudged])
+    for m in ("lrp_epsilon", "input_x_gradient")
   )
-  scale = np.abs(out["input_x_gradient"]).max()
-  np.testing.assert_allclose(
-    out["lrp_epsilon"], out["input_x_gradient"], atol=2e-3 * scale
+  diff = np.abs(out["lrp_epsilon"] - out["input_x_gradient"]).max()
+  assert diff <= bound, (diff, bound)
+
+
+def _lrp_rounding(variables, inputs: int) -> float:
+  """Relative float32 error of LRP's relevance total (z+ rule, no biases).
+
+  Every layer multiplies the total by sum_i (x_i w_ij) / z_j for each output
+  j: two sums of the same n = fan-in non-negative terms (z+), each within
+  gamma_n (Higham eq. 3.5), and a division; the input relevance is summed
+  over `inputs` values at the end.
+  """
+  kernels = [
+    v
+    for path, v in jax.tree_util.tree_leaves_with_path(variables)
+    if path[-1].key == "kernel"
+  ]
+  layers = sum(
+    2 * rounding.gamma(int(np.prod(k.shape[:-1]))) + rounding.U32
+    for k in kernels
   )
+  return layers + rounding.gamma(inputs)
 
 
 def test_t10_conservation_whole_network():
-  """z+ and alpha-beta conserve f_c exactly when every bias is zero."""
+  """z+ and alpha-beta conserve f_c exactly when every bias is zero, but
+  for their stabilisers."""
   module = xaijax.models.create("vgg16", 4, tiny=True)
   images = jax.random.normal(jax.random.key(6), (2, 32, 32, 3))
   variables = jax.jit(module.init)(KEY, images)
@@ -185,23 +244,39 @@ def test_t10_conservation_whole_network():
     lambda p, v: jnp.zeros_like(v) if p[-1].key == "bias" else v, variables
   )
   classes = np.array([2, 1])
-  logits = np.asarray(module.apply(variables, images))[[0, 1], classes]
-  out = ex.attributions(
-    module,
-    variables,
-    images,
-    targets=classes,
-    methods=["lrp_zplus", "lrp_alphabeta"],
-  )
-  for name in ("lrp_zplus", "lrp_alphabeta"):
-    np.testing.assert_allclose(
-      out[name].sum(axis=(1, 2, 3)),
-      logits,
-      rtol=1e-3,
-      atol=1e-5,
-      err_msg=name,
+
+  def relative_error(images):  # {rule: (B,) |sum R - f_c| / |f_c|}
+    logits = np.asarray(module.apply(variables, images))[[0, 1], classes]
+    out = ex.attributions(
+      module,
+      variables,
+      images,
+      targets=classes,
+      methods=["lrp_zplus", "lrp_alphabeta"],
     )
-  assert not np.allclose(out["lrp_zplus"], out["lrp_alphabeta"])
+    assert not np.allclose(out["lrp_zplus"], out["lrp_alphabeta"])
+    return {
+      name: np.abs(np.asarray(r, np.float64).sum((1, 2, 3)) - logits)
+      / np.abs(logits)
+      for name, r in out.items()
+    }
+
+  # Each rule's stabiliser (z + 1e-6 sign z) keeps a share
+  # 1e-6 / (|z| + 1e-6) of a unit's relevance: not conserved. Without biases
+  # the network is positively homogeneous, and scaling the images by
+  # 2^12 (exact in floating point) scales every z by 2^12: to first order
+  # that leak shrinks 2^12-fold while the relative rounding stays.
+  scale = 2.0**12
+  unscaled, scaled = relative_error(images), relative_error(scale * images)
+  # Rounding: `_lrp_rounding`; alpha-beta subtracts beta times the negative
+  # share from alpha times the positive one, which multiplies the relative
+  # error by up to (alpha + beta) / (alpha - beta) = 3 while the negative
+  # share is the smaller one.
+  rounding_error = 3 * _lrp_rounding(variables, images[0].size)
+  for name, error in scaled.items():
+    # The leak at scale 1 is at most the error there plus its rounding.
+    leak = (unscaled[name] + rounding_error) / scale
+    assert np.all(error <= rounding_error + leak), (name, error)
 
 
 @pytest.mark.parametrize("rule", [("zplus",), ("alphabeta", 2.0, 1.0)])
@@ -214,7 +289,15 @@ def test_t10_conservation_one_layer(rule):
   _, pullback = jax.vjp(
     lambda v: lrp.linear(rule, lrp._dense_fn, w, jnp.zeros(5), v), x
   )
-  np.testing.assert_allclose(pullback(r)[0].sum(-1), r.sum(-1), rtol=1e-5)
+  # One layer of `_lrp_rounding` with fan-in 64, then the sums over 64
+  # inputs and 5 outputs, plus the stabiliser's leak, a share
+  # 1e-6 / (|z| + 1e-6) of each share's relevance, z its sum of positive
+  # (or negative) products; times 3 for alpha-beta's difference of shares.
+  terms = np.asarray(x)[:, :, None] * np.asarray(w)[None]
+  z = np.minimum(terms.clip(min=0).sum(1), -terms.clip(max=0).sum(1))
+  leak = 1e-6 / z.min()
+  relative = 3 * (2 * rounding.gamma(64) + rounding.gamma(64 + 5) + leak)
+  np.testing.assert_allclose(pullback(r)[0].sum(-1), r.sum(-1), rtol=relative)
 
 
 def test_lrp_unsupported_models_raise():

@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from tests import rounding
 from xaijax import models
 from xaijax.testing import random_images
 
@@ -73,6 +74,8 @@ def test_dropout_is_active_only_in_training(name):
     )[0]
 
   assert not np.allclose(train_logits(0), train_logits(1))
+  # Eval mode draws nothing: it runs without a dropout RNG, and the same
+  # program on the same inputs is bit-exact.
   np.testing.assert_array_equal(
     module.apply(variables, images), module.apply(variables, images)
   )
@@ -85,9 +88,18 @@ def test_bfloat16_compute_keeps_float32_parameters_and_logits():
   variables = module16.init(jax.random.key(0), images)
   assert {x.dtype for x in jax.tree.leaves(variables)} == {np.dtype("float32")}
   logits16 = module16.apply(variables, images)
-  logits32 = module32.apply(variables, images)
+  apply32 = jax.jit(module32.apply)
+  logits32 = apply32(variables, images)
   assert logits16.dtype == jnp.float32
-  np.testing.assert_allclose(logits16, logits32, rtol=0.1, atol=0.1)
+  # bfloat16 rounds every weight and activation to 8 significant bits, a
+  # relative perturbation of up to 2^-8 per use: the float32 model's
+  # sensitivity to such perturbations bounds the difference
+  # (tests/rounding.py).
+  rounding.assert_close(
+    logits16,
+    logits32,
+    rounding.sensitivity(apply32, variables, images, relative=2**-8),
+  )
   _, acts = models.forward(module16, variables, images, capture=["layer4.2"])
   assert acts["layer4.2"].dtype == jnp.bfloat16
 
@@ -134,14 +146,28 @@ class TestTaps:
     logits, acts, grads = models.activations_and_gradients(
       module, variables, images, ["layer4.2", "avgpool"], objective
     )
-    np.testing.assert_allclose(logits, module.apply(variables, images), 1e-5)
-    kernel = variables["params"]["fc"]["kernel"]  # (C, K)
+    # Two XLA programs (with and without the backward pass): equal up to
+    # the rounding bound of tests/rounding.py.
+    apply = jax.jit(module.apply)
+    rounding.assert_close(
+      logits,
+      apply(variables, images),
+      rounding.sensitivity(apply, variables, images),
+    )
+    kernel = np.asarray(variables["params"]["fc"]["kernel"])  # (C, K)
     _, h, w, c = acts["layer4.2"].shape
     expected = np.broadcast_to(
-      (kernel[:, targets].T / (h * w))[:, None, None, :], (3, h, w, c)
+      (kernel[:, targets].T / np.float32(h * w))[:, None, None, :],
+      (3, h, w, c),
     )
-    np.testing.assert_allclose(grads["layer4.2"], expected, rtol=1e-5)
-    np.testing.assert_allclose(grads["avgpool"], kernel[:, targets].T, 1e-5)
+    # d logit / d avgpool is the class's kernel column exactly (the one-hot
+    # cotangent adds zero products); through the mean over h*w cells it is
+    # divided by h*w: one rounding here, at most two there (a product with
+    # the rounded reciprocal), so within 3 u = 1.5 eps32 relative.
+    np.testing.assert_allclose(
+      grads["layer4.2"], expected, rtol=1.5 * rounding.EPS32
+    )
+    np.testing.assert_array_equal(grads["avgpool"], kernel[:, targets].T)
 
   def test_replacing_a_layer_evaluates_the_head_on_it(self, setup):
     module, variables, images = setup
@@ -151,8 +177,21 @@ class TestTaps:
       module, variables, images, replace={"layer4.2": edited}
     )
     fc = variables["params"]["fc"]
-    expected = edited.mean(axis=(1, 2)) @ fc["kernel"] + fc["bias"]
-    np.testing.assert_allclose(logits, expected, rtol=1e-5, atol=1e-5)
+
+    def head(x, kernel, bias):
+      return x.mean(axis=(1, 2)) @ kernel + bias
+
+    expected = head(edited, fc["kernel"], fc["bias"])
+    # The same mean over h*w cells, product with C weights and bias in
+    # another program: each is within gamma_n * sum|terms| of the exact
+    # value (tests/rounding.py), n = h*w + C + 2 roundings along the way.
+    abs_terms = head(
+      jnp.abs(edited), jnp.abs(fc["kernel"]), jnp.abs(fc["bias"])
+    )
+    n = int(np.prod(edited.shape[1:3])) + edited.shape[-1] + 2
+    assert np.all(
+      np.abs(logits - expected) <= 2 * rounding.gamma(n) * abs_terms
+    )
 
 
 def test_too_small_input_is_a_clear_error():

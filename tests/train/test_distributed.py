@@ -62,7 +62,8 @@ def test_four_devices_match_one_with_batch_norm(run_on_cpu_devices):
   `steps.train_step` for 20 steps, SGD with Nesterov momentum, decay,
   clipping and warmup. Only summation orders differ, so the 4-device
   parameters and statistics must be as close to torch's float64 trajectory
-  as the 1-device ones are, within 10x (tests/float64_reference.py)."""
+  as the 1-device ones are (the largest error of 3 rounding draws), within
+  10x (tests/float64_reference.py)."""
   run_on_cpu_devices(
     f"""
 import sys
@@ -76,7 +77,11 @@ assert jax.device_count() == 4
 config = t._config(t.RESNET50_RUN)
 torch_model, variables = t.tiny_resnet50()
 batches = t.image_batches()
-one = t.resnet50_final(config, variables, batches, jax.devices()[:1])
+one = reference.realisations(
+  lambda v, b: t.resnet50_final(config, v, b, jax.devices()[:1]),
+  variables,
+  batches,
+)
 four = t.resnet50_final(config, variables, batches, jax.devices())
 exact = t.torch_trajectory(config, torch_model, batches, torch.float64)
 reference.assert_within(

@@ -129,7 +129,13 @@ def _assert_follows_torch(config, torch_model, xaijax_final, batches):
   import torch
 
   torch64 = torch_trajectory(config, torch_model, batches, torch.float64)
-  torch32 = torch_trajectory(config, torch_model, batches, torch.float32)
+  torch32 = reference.realisations(
+    lambda weights, b: torch_trajectory(
+      config, torch_model, b, torch.float32, weights
+    ),
+    torch_model.state_dict(),
+    batches,
+  )
   reference.assert_within(
     xaijax_final,
     torch64,
@@ -264,11 +270,17 @@ def resnet50_final(config, variables, batches, devices) -> dict:
   }
 
 
-def torch_trajectory(config, torch_model, batches, dtype) -> dict:
-  """`_torch_trajectory` on a copy of `torch_model`."""
+def torch_trajectory(
+  config, torch_model, batches, dtype, state_dict=None
+) -> dict:
+  """`_torch_trajectory` on a copy of `torch_model` (with `state_dict`'s
+  weights when given)."""
   import copy
 
-  return _torch_trajectory(config, copy.deepcopy(torch_model), batches, dtype)
+  model = copy.deepcopy(torch_model)
+  if state_dict is not None:
+    model.load_state_dict(state_dict)
+  return _torch_trajectory(config, model, batches, dtype)
 
 
 def test_resnet50_train_steps_follow_torch(torchvision):

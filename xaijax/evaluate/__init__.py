@@ -24,7 +24,6 @@ from xaijax.evaluate.calibration import (
 )
 from xaijax.evaluate.classification import classification_metrics
 from xaijax.evaluate.confidence import (
-  cams_and_confidence,
   confidence_change,
   confidence_scores,
   scores_from_logits,
@@ -68,7 +67,6 @@ __all__ = [
   "avg_sensitivity",
   "brier_score",
   "calibration_metrics",
-  "cams_and_confidence",
   "cascading_randomization",
   "classification_metrics",
   "classwise_ece",

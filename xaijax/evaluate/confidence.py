@@ -22,12 +22,12 @@ family computed from the same two forwards, per image:
 * `target`, `p_clean`, `p_masked` for the record.
 
 All methods share ONE clean forward, then one forward of B masked images per
-method. `cams_and_confidence` also shares that clean forward with the CAM
-capture (one jit, merged by XLA), the floor of 1 + M forwards.
+method. `xaijax.explain.cams_by_layer` returns the CAM capture's logits:
+passed on (`logits=`), they are that clean forward, the floor of 1 + M
+forwards for maps and scores together.
 """
 
-import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import flax.linen as nn
 import jax
@@ -134,64 +134,3 @@ def confidence_change(
   """
   scores = confidence_scores(module, variables, images, {"map": maps}, targets)
   return scores["map"]["delta"]
-
-
-@functools.partial(
-  jax.jit, static_argnums=(0,), static_argnames=("methods", "layer")
-)
-def _explain_and_score(module, variables, images, *, methods, layer):
-  from xaijax import explain  # explain sits upstream of evaluate
-
-  maps = explain.cams(
-    module, variables, images, methods=methods, layer=layer,
-    check_finite=False,
-  )  # fmt: skip
-  # The very capture `cams` runs, traced again: XLA's CSE merges the two, so
-  # the clean logits come from the CAM pass's forward at no extra cost.
-  layers = explain.cam.resolve_layers(module, images.shape, layer)
-  clean = explain.capture(module, variables, images, layers).logits
-  stacked = jnp.stack([maps[m] for m in methods]).astype(images.dtype)
-
-  def masked_forward(m):
-    return module.apply(variables, images * m[..., None], train=False)
-
-  # One batch of B per method: on CPU a batch of M·B is slower per image.
-  z = jax.lax.map(masked_forward, stacked).astype(jnp.float32)
-  return maps, clean.astype(jnp.float32), z
-
-
-def cams_and_confidence(
-  module: nn.Module,
-  variables: Mapping,
-  images,
-  *,
-  methods: Sequence[str],
-  layer: str | None = None,
-) -> tuple[dict[str, Array], dict[str, dict[str, np.ndarray]]]:
-  """CAMs and their confidence scores in one compiled program.
-
-  The CAM capture's forward pass and the clean forward of the scoring are
-  the same computation inside one jit, so the whole costs the CAM pass (one
-  forward, the head backward, the weightings) and one forward per method
-  (masked). Maps and targets use each image's predicted class.
-
-  Args:
-    module, variables: the classifier.
-    images: (B, H, W, C) normalised images.
-    methods: CAM method names (`xaijax.explain.cams`).
-    layer: the CAM layer; None for the model's default.
-
-  Returns:
-    ({method: (B, H, W) map}, {method: {metric: (B,)}}) as
-    `xaijax.explain.cams` and `confidence_scores`.
-  """
-  methods = tuple(methods)
-  images = jnp.asarray(images)
-  maps, clean, masked = _explain_and_score(
-    module, variables, images, methods=methods, layer=layer
-  )
-  targets = _model.resolve_targets(clean, None)
-  scores = scores_from_logits(clean, masked, targets)
-  return maps, {
-    m: {k: v[i] for k, v in scores.items()} for i, m in enumerate(methods)
-  }

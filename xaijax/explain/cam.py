@@ -228,24 +228,22 @@ def _layer_cams(
   return out, cap.logits
 
 
-def _augmented_cams(
-  module, variables, images, classes, key, methods, layers, options
-):
+def _augmented_cams(cams_fn, variables, images, classes, key):
   """pytorch-grad-cam's aug_smooth: the plain mean over 6 test-time variants.
 
   All variants run as one image-major batch of 6B images (a batch sharded
-  over devices stays so); each variant's map is un-flipped (the brightness
-  factor is image-only) and the mean is not re-normalised. The logits are
-  those of the unchanged variant (no flip, factor 1).
+  over devices stays so) through `cams_fn` (maps already combined over
+  layers and scaled to [0, 1], as upstream's per-variant forward); each
+  variant's map is un-flipped (the brightness factor is image-only) and the
+  mean is not re-normalised. The logits are those of the unchanged variant
+  (no flip, factor 1).
   """
   variants = [(f, s) for f in _AUG_FLIPS for s in _AUG_FACTORS]
   batch = jnp.stack(
     [(images[:, :, ::-1] if f else images) * s for f, s in variants], axis=1
   ).reshape(-1, *images.shape[1:])
   repeated = None if classes is None else jnp.repeat(classes, len(variants))
-  maps, logits = _layer_cams(
-    module, variables, batch, repeated, key, methods, layers, options
-  )
+  maps, logits = cams_fn(variables, batch, repeated, key)
 
   def unaugmented(flat):
     stacked = flat.reshape(images.shape[0], len(variants), *images.shape[1:3])
@@ -284,16 +282,21 @@ def _impl(
   sharding: jax.NamedSharding | None,
   per_layer: bool = False,
 ) -> tuple[dict, Array, Array]:
-  run = _augmented_cams if options.aug_smooth else _layer_cams
-
-  def batch_maps(variables, images, classes, key):
-    maps, logits = run(
+  def combined(variables, images, classes, key):
+    maps, logits = _layer_cams(
       module, variables, images, classes, key, methods, layers, options
     )
     if per_layer:
       maps = {layer: _combine({layer: m}, methods) for layer, m in maps.items()}
     else:
       maps = _combine(maps, methods)
+    return maps, logits
+
+  def batch_maps(variables, images, classes, key):
+    if options.aug_smooth:
+      maps, logits = _augmented_cams(combined, variables, images, classes, key)
+    else:
+      maps, logits = combined(variables, images, classes, key)
     return {"maps": maps, "logits": logits}
 
   out = batching.batch_parallel(

@@ -549,7 +549,9 @@ def corruption_tables(
   tables |= paired_tables(
     by_severity, "corruptions_models_correct",
     "Paired tests between models on the same corrupted images (every "
-    "corruption pooled): per-image correctness",
+    "corruption pooled; units seed × corruption × image, which are not "
+    "independent: one image appears under every corruption): per-image "
+    "correctness",
     unit="unit", arm="model", value="correct", group="group", tests=tests,
   )  # fmt: skip
   return tables
@@ -628,7 +630,8 @@ def map_robustness_tables(
         [r for r in corrupted if (r["run"], r["layer"]) == (run, layer)],
         f"map_{value}_{tag}",
         f"Paired tests between methods ({run}, {layer}): {what} (units: "
-        "image × severity)",
+        "image × severity, not independent: one image appears at every "
+        "severity)",
         unit="unit", arm="method", value=value, group="corruption",
         tests=tests, pooled=True,
       )  # fmt: skip

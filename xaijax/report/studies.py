@@ -347,7 +347,8 @@ def save_curves(
   for label, (x, y) in curves.items():
     width = 2.5 if label in bold else 1.0
     axis.plot(x, y, label=label, linewidth=width)
-  axis.set(xlabel=xlabel, ylabel=ylabel, title=title)
+  axis.set(xlabel=xlabel, ylabel=ylabel)
+  axis.set_title(title, fontsize=8)
   axis.grid(alpha=0.3)
   axis.legend(fontsize=6, ncol=2)
   figure.tight_layout()
