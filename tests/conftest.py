@@ -6,8 +6,22 @@ import os
 import pathlib
 import subprocess
 import sys
+import tempfile
 
 import pytest
+
+# XLA's persistent compilation cache, shared by the xdist workers and the
+# subprocesses the tests start (they inherit the environment): the suite
+# builds the same tiny models' programs in many tests and processes, and a
+# cache hit is the same executable, so results do not change. Entries are
+# keyed by the program, the jax version and the flags; a user's own
+# JAX_COMPILATION_CACHE_DIR wins.
+os.environ.setdefault(
+  "JAX_COMPILATION_CACHE_DIR",
+  os.path.join(tempfile.gettempdir(), f"xaijax-tests-jax-cache-{os.getuid()}"),
+)
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 # The real samples sit beside the repository (../shared/data, see its

@@ -83,18 +83,25 @@ def _demo_config(dtype: str):
 
 
 @pytest.fixture(scope="module")
-def demo_runs(tmp_path_factory) -> dict:
-  """{dtype: (results, workdir)} of the demo run in float32 and bfloat16."""
-  out = {}
-  for dtype in ("float32", "bfloat16"):
-    workdir = tmp_path_factory.mktemp(dtype) / "run"
-    out[dtype] = (train.run(_demo_config(dtype), str(workdir)), workdir)
-  return out
+def demo_runs(tmp_path_factory):
+  """demo_runs(dtype) -> (results, workdir): the demo run in that dtype,
+  trained on first use (the CAM test needs only the bf16 one)."""
+  done = {}
+
+  def get(dtype: str):
+    if dtype not in done:
+      workdir = tmp_path_factory.mktemp(dtype) / "run"
+      done[dtype] = (train.run(_demo_config(dtype), str(workdir)), workdir)
+    return done[dtype]
+
+  return get
 
 
+# Two demo trainings (~100 s on 2 cores): a quality check, run with -m slow.
+@pytest.mark.slow
 def test_bf16_run_learns_the_demo_task_as_float32_does(demo_runs):
-  bf16, workdir = demo_runs["bfloat16"]
-  f32, _ = demo_runs["float32"]
+  bf16, workdir = demo_runs("bfloat16")
+  f32, _ = demo_runs("float32")
   n = int(np.sum(f32["test"]["confusion_matrix"]))
   p = f32["test"]["accuracy"]
   assert bf16["test"]["accuracy"] >= 0.6  # chance: 1/3
@@ -134,7 +141,7 @@ def test_bf16_cams_and_the_float32_study_path(demo_runs):
   why a study explains a bf16 run with a float32 module. Its float32 maps
   are within float32 rounding of float64 (1e-4, below bf16's errors by
   orders of magnitude)."""
-  _, workdir = demo_runs["bfloat16"]
+  _, workdir = demo_runs("bfloat16")
   config = study.launch_config()
   config.runs.bf16 = study.run_config(str(workdir))
   trained = runs_lib.resolve(config, str(workdir.parent))["bf16"][0]
