@@ -93,3 +93,10 @@ def run_on_cpu_devices():
     assert out.returncode == 0 and "ok" in out.stdout, out.stderr[-3000:]
 
   return run
+
+
+def pytest_collection_modifyitems(items):
+  """Long tests first (stable order otherwise): xdist hands tests out in
+  collection order, and a long test collected last keeps one worker busy
+  while the other idles."""
+  items.sort(key=lambda item: item.get_closest_marker("long") is None)

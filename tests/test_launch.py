@@ -133,6 +133,7 @@ def test_non_finite_loss_is_one_line_and_keeps_the_checkpoint(tmp_path):
   assert "at step" in result.stderr and "learning_rate" in result.stderr
 
 
+@pytest.mark.long
 def test_tiny_demo_trains_studies_and_reports(tmp_path):
   """The README's demo command (tiny): train two models, then the studies;
   the console shows results, the log file has everything."""

@@ -7,6 +7,8 @@ import pathlib
 
 import pytest
 
+from tests.conftest import missing_shared_data
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 # Training configs (one file per model x dataset); demo.py and studies/ are
 # study configs.
@@ -106,8 +108,9 @@ def test_study_configs_load_and_name_valid_things(path):
     for r in config.runs.values()
     if r.train and r.train.data.root
   ]
-  if any(not pathlib.Path(root).exists() for root in roots):
-    pytest.skip(f"{path.stem} reads ../shared/data, which is absent here.")
+  for root in roots:
+    if not pathlib.Path(root).exists():
+      missing_shared_data(pathlib.Path(root))
   study.check_config(config)
   for run in config.runs.values():
     if run.train:

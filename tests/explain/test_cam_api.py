@@ -241,6 +241,7 @@ print("ok")
 """
 
 
+@pytest.mark.long
 def test_sharded_batch_is_explained_where_it_lies(run_on_cpu_devices):
   """8 images over 4 devices (Auto and Explicit mesh axes) give the
   one-device maps (to the rounding bound of tests/rounding.py), also inside a

@@ -165,6 +165,7 @@ def _compare(name: str, tiny: bool, size: int, float64: bool) -> None:
   )
 
 
+@pytest.mark.long
 @pytest.mark.parametrize(
   "name", ["resnet50", "densenet121", "vgg16", "efficientnet_b0"]
 )

@@ -10,6 +10,7 @@ import pathlib
 import generalisation
 import pytest
 
+from tests.conftest import missing_shared_data
 from xaijax import study
 from xaijax.data import external
 from xaijax.study.config import ConfigError
@@ -116,13 +117,14 @@ GENERALISATION_CONFIGS = (
 
 @pytest.mark.parametrize("name", GENERALISATION_CONFIGS)
 def test_generalisation_configs_pass_their_checks(name, monkeypatch):
+  """The default (CPU-sized) form; tests/configs checks the tiny one."""
   repo = pathlib.Path(__file__).resolve().parents[2]
-  if not (repo.parent / "shared" / "data" / "external").is_dir():
-    pytest.skip("../shared/data (the real samples) is not here")
+  external_root = repo.parent / "shared" / "data" / "external"
+  if not external_root.is_dir():
+    missing_shared_data(external_root)
   monkeypatch.chdir(repo)  # the configs' roots are relative to the repo
   module = importlib.import_module(f"configs.studies.{name}")
-  for arg in ("tiny", None):
-    config = module.get_config(arg)
-    study.check_config(config)
-    for s in config.studies.values():
-      assert set(s.runs) <= set(config.runs)
+  config = module.get_config(None)
+  study.check_config(config)
+  for s in config.studies.values():
+    assert set(s.runs) <= set(config.runs)

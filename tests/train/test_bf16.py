@@ -126,6 +126,8 @@ def _relative_l2(a, b) -> np.ndarray:
   return np.sqrt(((a - b) ** 2).sum((1, 2)) / (b**2).sum((1, 2)))
 
 
+# A demo training (~60 s on 2 cores): -m slow.
+@pytest.mark.slow
 def test_bf16_cams_and_the_float32_study_path(demo_runs):
   """CAMs of the bf16-trained model, captured in bf16 and in float32, each
   against a float64 capture of the same float32 parameters.

@@ -7,6 +7,7 @@ import pathlib
 import socket
 
 import numpy as np
+import pytest
 from conftest import RUN, finish, start_worker, train_losses
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -32,6 +33,7 @@ def test_four_devices_match_one(tmp_path, worker_env, reference_run):
   )
 
 
+@pytest.mark.long
 def test_two_processes_train_together(tmp_path, worker_env, reference_run):
   with socket.socket() as s:
     s.bind(("127.0.0.1", 0))
@@ -56,6 +58,7 @@ def test_two_processes_train_together(tmp_path, worker_env, reference_run):
   )
 
 
+@pytest.mark.long
 def test_four_devices_match_one_with_batch_norm(run_on_cpu_devices):
   """Tiny ResNet-50 (BatchNorm statistics over the global batch, split 2
   images per device) on 4 simulated devices and on 1: the trainer's

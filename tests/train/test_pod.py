@@ -34,6 +34,7 @@ import time
 import jax
 import numpy as np
 import orbax.checkpoint as ocp
+import pytest
 from conftest import train_losses
 
 HERE = pathlib.Path(__file__).resolve()
@@ -173,6 +174,8 @@ def _rows(workdir) -> dict[tuple, dict]:
     return {(r["run"], r["id"], r["method"]): r for r in csv.DictReader(f)}
 
 
+# Four processes, two trainings and a study (~100 s on 2 cores): -m slow.
+@pytest.mark.slow
 def test_pod_killed_resumed_and_studied_as_one_device(tmp_path, worker_env):
   pod = tmp_path / "pod"
   run = pod / "pod" / "run"

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Repeats: one sub-run per model x seed x fold, each in its own folder."""
 
+import pytest
 import worker
 
 from xaijax import train
@@ -35,6 +36,7 @@ def test_folds_only():
   assert {sub.seed for _, sub in runs} == {config.seed}
 
 
+@pytest.mark.long
 def test_repeats_are_listed_and_a_models_study_compares_them(tmp_path):
   import json
 

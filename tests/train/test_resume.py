@@ -29,6 +29,7 @@ def _saved_steps(workdir) -> list[int]:
   return sorted(int(p.name) for p in folder.iterdir() if p.name.isdigit())
 
 
+@pytest.mark.long
 @pytest.mark.parametrize(
   "overrides, reference",
   [(RUN, "reference_run"), (BN_RUN, "bn_reference_run")],
